@@ -1,0 +1,41 @@
+# Tributary: the two commands that matter are `make demo` and `make test`.
+# Both install and start what they need (Kafka, PostgreSQL, the embedding
+# model) through scripts/stack; both are safe to run again.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+
+# Build outputs live outside the clone so a fresh clone (CI) reuses them.
+export CARGO_TARGET_DIR ?= $(HOME)/.cache/tributary/target
+STACK := scripts/stack/stack.sh
+
+.PHONY: help demo test lint stack-up stack-down stack-status build clean-demo
+
+help:
+	@echo "make demo          stack up, migrate, sync examples/vault, index, search"
+	@echo "make test          stack up, fmt + clippy, unit and integration tests"
+	@echo "make stack-up      install (if needed) and start Kafka, PostgreSQL, the model"
+	@echo "make stack-down    stop Kafka and PostgreSQL"
+	@echo "make stack-status  what is running"
+
+stack-up:
+	@$(STACK) up
+
+stack-down:
+	@$(STACK) down
+
+stack-status:
+	@$(STACK) status
+
+build:
+	cargo build --locked -p tributary
+
+demo: stack-up build
+	@scripts/demo.sh
+
+lint:
+	cargo fmt --all --check
+	cargo clippy --locked --workspace --all-targets -- -D warnings
+
+test: stack-up lint
+	@eval "$$($(STACK) env)" && cargo test --locked --workspace --no-fail-fast

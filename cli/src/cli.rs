@@ -1,0 +1,133 @@
+//! The command line: every subcommand and flag, with the help users read.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use tributary_core::telemetry::LogFormat;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "tributary",
+    version,
+    about = "Kafka-native pipeline that keeps a team's knowledge searchable",
+    long_about = "Kafka-native pipeline that keeps a team's knowledge searchable.\n\n\
+        Connectors publish documents to Kafka (`sync`), the indexer chunks, embeds and \
+        stores them in Qdrant (`index`), and `search` queries the result.\n\n\
+        Configuration: built-in defaults (the local stack of `make stack-up`), then the \
+        TOML file given by --config, then environment variables \
+        (TRIBUTARY_<SECTION>__<FIELD>, e.g. TRIBUTARY_KAFKA__TOPIC; and DATABASE_URL, \
+        KAFKA_BROKERS, TRIBUTARY_MODEL_DIR, TRIBUTARY_STORE_PATH). See README.md."
+)]
+pub struct Cli {
+    /// Configuration file (TOML).
+    #[arg(
+        long,
+        short,
+        global = true,
+        env = "TRIBUTARY_CONFIG",
+        value_name = "FILE"
+    )]
+    pub config: Option<PathBuf>,
+
+    /// Log format; `auto` is human-readable on a terminal, JSON otherwise.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormatArg::Auto, env = "TRIBUTARY_LOG_FORMAT")]
+    pub log_format: LogFormatArg,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum LogFormatArg {
+    Auto,
+    Pretty,
+    Json,
+}
+
+impl From<LogFormatArg> for LogFormat {
+    fn from(a: LogFormatArg) -> Self {
+        match a {
+            LogFormatArg::Auto => LogFormat::Auto,
+            LogFormatArg::Pretty => LogFormat::Pretty,
+            LogFormatArg::Json => LogFormat::Json,
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Publish a source's new, changed and deleted items to Kafka.
+    #[command(subcommand)]
+    Sync(SyncCommand),
+    /// Consume documents from Kafka; chunk, embed and upsert them into Qdrant.
+    Index(IndexArgs),
+    /// Search the indexed corpus.
+    Search(SearchArgs),
+    /// Apply database migrations and create the Kafka topics (idempotent).
+    Migrate(MigrateArgs),
+    /// Show the state of every component: broker, topics, connectors, corpus.
+    Status(StatusArgs),
+    /// Inspect and redrive the dead-letter topic (not built yet).
+    Dlq,
+    /// Turn the indexed corpus into work items for agents (not built yet).
+    Dispatch,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SyncCommand {
+    /// A folder of markdown notes (Obsidian-style vault).
+    Vault(VaultArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct VaultArgs {
+    /// The vault's root directory (default: `vault.path` from config).
+    #[arg(long, value_name = "DIR")]
+    pub path: Option<PathBuf>,
+    /// Instance name, part of every document id (default: `vault.instance`).
+    #[arg(long)]
+    pub instance: Option<String>,
+    /// Report what would be published; publish and record nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Print the run summary as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct IndexArgs {
+    /// Exit once every assigned partition has been consumed to its end
+    /// (for CronJobs, demos and tests). Without it, run until SIGTERM.
+    #[arg(long)]
+    pub until_idle: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    /// What to look for, in plain words.
+    pub query: String,
+    /// Only hits from this source kind (vault, jira, confluence).
+    #[arg(long)]
+    pub source: Option<String>,
+    /// Number of hits.
+    #[arg(long, short = 'n', default_value_t = 5)]
+    pub limit: usize,
+    /// Print hits as JSON lines.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    /// Only the database; do not create Kafka topics.
+    #[arg(long)]
+    pub skip_kafka: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Print as JSON.
+    #[arg(long)]
+    pub json: bool,
+}

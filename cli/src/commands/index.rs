@@ -1,0 +1,35 @@
+use std::process::ExitCode;
+
+use tributary_core::{db, shutdown, Config};
+use tributary_indexer::{build, Indexer, RunOptions};
+
+use crate::cli::IndexArgs;
+
+pub async fn run(config: &Config, args: IndexArgs) -> anyhow::Result<ExitCode> {
+    let shutdown = shutdown::on_signal();
+    let pool = db::connect(&config.database).await?;
+    let embedder = build::load_embedder(&config.embedder)?;
+    let store = build::open_store(
+        &config.store,
+        tributary_indexer::embed::Embedder::dimension(&embedder),
+    )
+    .await?;
+    let indexer = Indexer {
+        kafka: config.kafka.clone(),
+        settings: config.indexer.clone(),
+        pipeline: build::pipeline(config, embedder, store, pool),
+    };
+    let stats = indexer
+        .run(
+            RunOptions {
+                until_idle: args.until_idle,
+            },
+            shutdown,
+        )
+        .await?;
+    println!(
+        "indexed {} documents ({} chunks), removed {}, unchanged {}, dead-lettered {} from {} messages",
+        stats.docs.indexed, stats.docs.chunks, stats.docs.deleted, stats.docs.unchanged, stats.dead_lettered, stats.messages
+    );
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,36 @@
+//! One module per subcommand; each turns parsed arguments and the loaded
+//! configuration into library calls and prints the result.
+
+mod index;
+mod migrate;
+mod search;
+mod status;
+mod sync;
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use tributary_core::Config;
+
+use crate::cli::{Cli, Command};
+
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let config = Config::load(cli.config.as_deref()).context("loading configuration")?;
+    match cli.command {
+        Command::Sync(cmd) => sync::run(&config, cmd).await,
+        Command::Index(args) => index::run(&config, args).await,
+        Command::Search(args) => search::run(&config, args).await,
+        Command::Migrate(args) => migrate::run(&config, args).await,
+        Command::Status(args) => status::run(&config, args).await,
+        Command::Dlq => not_built("dlq", "the DLQ redrive command"),
+        Command::Dispatch => not_built("dispatch", "the dispatcher"),
+    }
+}
+
+/// Subcommands reserved in the CLI but not implemented yet fail loudly:
+/// a CronJob that calls them must never look green.
+fn not_built(cmd: &str, what: &str) -> anyhow::Result<ExitCode> {
+    anyhow::bail!(
+        "`tributary {cmd}` is not built yet ({what} is a planned issue); nothing was done"
+    )
+}

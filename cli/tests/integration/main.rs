@@ -1,0 +1,10 @@
+//! Integration tests against the real Kafka broker and PostgreSQL started by
+//! `make stack-up`. All compile into one test binary (one link). Each test
+//! gets its own topic, consumer group, database schema and store directory,
+//! so they run in parallel without seeing each other. A missing service
+//! fails the test with a message saying so; nothing here is mocked.
+
+mod support;
+
+mod cli_binary;
+mod vault_pipeline;

@@ -1,0 +1,170 @@
+//! Shared test fixture: an isolated slice of the real stack per test.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use tempfile::TempDir;
+use tokio_util::sync::CancellationToken;
+use tributary_connectors::vault::{self, VaultSyncOptions};
+use tributary_connectors::{SyncStateStore, SyncSummary};
+use tributary_core::{db, kafka, Config};
+use tributary_indexer::chunk::{chunk_markdown, ChunkerConfig};
+use tributary_indexer::embed::{Embedder, MiniLmEmbedder};
+use tributary_indexer::store::{StoredPoint, VectorStore};
+use tributary_indexer::{build, IndexStats, Indexer, Pipeline, RunOptions};
+
+/// Loaded once per test binary: the model is the slow part to load.
+pub fn embedder() -> MiniLmEmbedder {
+    static EMBEDDER: OnceLock<MiniLmEmbedder> = OnceLock::new();
+    EMBEDDER
+        .get_or_init(|| {
+            let cfg = Config::load(None).expect("default config");
+            build::load_embedder(&cfg.embedder)
+                .expect("embedding model missing: run `make stack-up` (or set TRIBUTARY_MODEL_DIR)")
+        })
+        .clone()
+}
+
+pub fn unique(prefix: &str) -> String {
+    format!("{prefix}_{}", uuid::Uuid::new_v4().simple())
+}
+
+/// Field order is drop order: the store flushes on drop, so it must go
+/// before the directory it lives in.
+pub struct TestEnv {
+    pub store: Arc<dyn VectorStore>,
+    pub config: Config,
+    pub pool: sqlx::PgPool,
+    pub vault: TempDir,
+    _store_dir: TempDir,
+}
+
+impl TestEnv {
+    /// Fresh topic (3 partitions) + DLQ, schema with migrations applied, store
+    /// directory, vault directory. Small chunks keep multi-chunk notes cheap.
+    pub async fn new() -> TestEnv {
+        let mut config = Config::load(None).expect("default config");
+        let id = unique("t");
+        config.kafka.topic = format!("{id}.documents");
+        config.kafka.partitions = 3;
+        config.indexer.group_id = format!("{id}-indexer");
+        config.indexer.chunk_tokens = 64;
+        config.indexer.chunk_overlap_tokens = 8;
+        config.indexer.batch_wait_ms = 200;
+        config.indexer.idle_ms = 300;
+        config.database.schema = Some(id.clone());
+        let store_dir = tempfile::tempdir().expect("tempdir");
+        config.store.path = store_dir.path().join("qdrant");
+
+        let topics = [config.kafka.topic.clone(), config.kafka.dlq_topic()];
+        kafka::ensure_topics(&config.kafka, &topics)
+            .await
+            .unwrap_or_else(|e| {
+                panic!("Kafka must be running for integration tests (make stack-up): {e}")
+            });
+        let pool = db::connect(&config.database).await.unwrap_or_else(|e| {
+            panic!("PostgreSQL must be running for integration tests (make stack-up): {e}")
+        });
+        db::migrate(&pool).await.expect("migrations apply");
+        let store = build::open_store(&config.store, embedder().dimension())
+            .await
+            .expect("store opens");
+        TestEnv {
+            config,
+            pool,
+            vault: tempfile::tempdir().expect("tempdir"),
+            _store_dir: store_dir,
+            store,
+        }
+    }
+
+    pub fn write_note(&self, rel: &str, text: &str) -> PathBuf {
+        let path = self.vault.path().join(rel);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).expect("mkdir");
+        }
+        std::fs::write(&path, text).expect("write note");
+        path
+    }
+
+    pub fn doc_id(rel: &str) -> String {
+        format!("vault:test:{rel}")
+    }
+
+    pub fn state(&self) -> SyncStateStore {
+        SyncStateStore::new(self.pool.clone())
+    }
+
+    pub async fn sync(&self) -> Result<SyncSummary, tributary_connectors::vault::VaultSyncError> {
+        let opts = VaultSyncOptions {
+            root: self.vault.path().to_path_buf(),
+            instance: "test".into(),
+            dry_run: false,
+        };
+        vault::sync(&opts, &self.config.kafka, &self.state()).await
+    }
+
+    pub fn pipeline(&self) -> Pipeline {
+        build::pipeline(
+            &self.config,
+            embedder(),
+            Arc::clone(&self.store),
+            self.pool.clone(),
+        )
+    }
+
+    pub fn indexer(&self) -> Indexer {
+        Indexer {
+            kafka: self.config.kafka.clone(),
+            settings: self.config.indexer.clone(),
+            pipeline: self.pipeline(),
+        }
+    }
+
+    pub async fn index_until_idle(&self) -> IndexStats {
+        self.indexer()
+            .run(RunOptions { until_idle: true }, CancellationToken::new())
+            .await
+            .expect("indexer runs")
+    }
+
+    pub async fn points(&self, doc_id: &str) -> Vec<StoredPoint> {
+        let mut points = self
+            .store
+            .points(Some(doc_id.to_string()))
+            .await
+            .expect("points");
+        points.sort_by_key(|p| p.payload.chunk_index);
+        points
+    }
+
+    /// The chunk texts the indexer must produce for a note body, computed
+    /// with the same chunker and tokenizer.
+    pub fn expected_chunks(&self, title: &str, body: &str) -> Vec<String> {
+        let cfg = ChunkerConfig {
+            max_tokens: self.config.indexer.chunk_tokens,
+            overlap_tokens: self.config.indexer.chunk_overlap_tokens,
+        };
+        chunk_markdown(title, body, cfg, embedder().counting_tokenizer())
+            .into_iter()
+            .map(|c| c.text)
+            .collect()
+    }
+
+    /// Sum of the high watermarks of the documents topic: messages ever written.
+    pub fn topic_messages(&self) -> i64 {
+        let consumer: BaseConsumer = kafka::client_config(&self.config.kafka)
+            .create()
+            .expect("consumer");
+        let timeout = std::time::Duration::from_secs(10);
+        (0..self.config.kafka.partitions)
+            .map(|p| {
+                let (low, high) = consumer
+                    .fetch_watermarks(&self.config.kafka.topic, p, timeout)
+                    .expect("watermarks");
+                high - low
+            })
+            .sum()
+    }
+}

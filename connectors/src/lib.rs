@@ -1,0 +1,14 @@
+//! Source connectors: each reads one kind of source, turns its items into
+//! [`tributary_core::Document`]s and publishes them to Kafka, keeping its
+//! position in PostgreSQL. The discipline every connector follows:
+//! a position (watermark, item state) is written only after Kafka has
+//! acknowledged the messages it covers.
+
+pub mod publish;
+pub mod state;
+pub mod summary;
+pub mod vault;
+
+pub use publish::{PublishError, Publisher};
+pub use state::SyncStateStore;
+pub use summary::SyncSummary;

@@ -1,0 +1,185 @@
+//! Connector positions in PostgreSQL: the run record with its watermark, and
+//! the per-item record of what was published and acknowledged.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use sqlx::{PgPool, Row};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SyncState {
+    pub connector_id: String,
+    pub kind: String,
+    pub watermark: Option<DateTime<Utc>>,
+    pub cursor: Value,
+    pub last_run_status: Option<String>,
+    pub last_run_error: Option<String>,
+    pub docs_produced: i64,
+}
+
+/// The last acknowledged version of one item.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemState {
+    pub fingerprint: String,
+    pub content_hash: String,
+    pub deleted: bool,
+}
+
+/// One item to record after its message was acknowledged.
+#[derive(Debug, Clone)]
+pub struct ItemRecord {
+    pub doc_id: String,
+    pub state: ItemState,
+}
+
+#[derive(Clone)]
+pub struct SyncStateStore {
+    pool: PgPool,
+}
+
+impl SyncStateStore {
+    pub fn new(pool: PgPool) -> Self {
+        SyncStateStore { pool }
+    }
+
+    /// Marks a run as started (creating the connector's row on first use)
+    /// and returns the state it resumes from.
+    pub async fn begin_run(
+        &self,
+        connector_id: &str,
+        kind: &str,
+    ) -> Result<SyncState, sqlx::Error> {
+        sqlx::query(
+            "INSERT INTO connector_sync_state (connector_id, kind, last_run_started_at, last_run_status)
+             VALUES ($1, $2, now(), 'running')
+             ON CONFLICT (connector_id) DO UPDATE
+               SET last_run_started_at = now(), last_run_status = 'running', last_run_error = NULL",
+        )
+        .bind(connector_id)
+        .bind(kind)
+        .execute(&self.pool)
+        .await?;
+        self.get(connector_id)
+            .await?
+            .ok_or(sqlx::Error::RowNotFound)
+    }
+
+    pub async fn get(&self, connector_id: &str) -> Result<Option<SyncState>, sqlx::Error> {
+        let row = sqlx::query(
+            "SELECT connector_id, kind, watermark, cursor, last_run_status, last_run_error, docs_produced
+             FROM connector_sync_state WHERE connector_id = $1",
+        )
+        .bind(connector_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| {
+            Ok(SyncState {
+                connector_id: r.try_get("connector_id")?,
+                kind: r.try_get("kind")?,
+                watermark: r.try_get("watermark")?,
+                cursor: r.try_get("cursor")?,
+                last_run_status: r.try_get("last_run_status")?,
+                last_run_error: r.try_get("last_run_error")?,
+                docs_produced: r.try_get("docs_produced")?,
+            })
+        })
+        .transpose()
+    }
+
+    pub async fn items(
+        &self,
+        connector_id: &str,
+    ) -> Result<HashMap<String, ItemState>, sqlx::Error> {
+        let rows = sqlx::query(
+            "SELECT doc_id, fingerprint, content_hash, deleted FROM connector_items WHERE connector_id = $1",
+        )
+        .bind(connector_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = HashMap::with_capacity(rows.len());
+        for r in rows {
+            out.insert(
+                r.try_get("doc_id")?,
+                ItemState {
+                    fingerprint: r.try_get("fingerprint")?,
+                    content_hash: r.try_get("content_hash")?,
+                    deleted: r.try_get("deleted")?,
+                },
+            );
+        }
+        Ok(out)
+    }
+
+    /// Records items whose messages Kafka acknowledged (or that needed no
+    /// message, like a touched-but-unchanged file), in one transaction.
+    pub async fn record_items(
+        &self,
+        connector_id: &str,
+        items: &[ItemRecord],
+    ) -> Result<(), sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        for item in items {
+            sqlx::query(
+                "INSERT INTO connector_items (connector_id, doc_id, fingerprint, content_hash, deleted, published_at)
+                 VALUES ($1, $2, $3, $4, $5, now())
+                 ON CONFLICT (connector_id, doc_id) DO UPDATE
+                   SET fingerprint = EXCLUDED.fingerprint, content_hash = EXCLUDED.content_hash,
+                       deleted = EXCLUDED.deleted, published_at = now()",
+            )
+            .bind(connector_id)
+            .bind(&item.doc_id)
+            .bind(&item.state.fingerprint)
+            .bind(&item.state.content_hash)
+            .bind(item.state.deleted)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await
+    }
+
+    /// Closes a successful run: the watermark moves, the counters add up.
+    pub async fn finish_run(
+        &self,
+        connector_id: &str,
+        watermark: Option<DateTime<Utc>>,
+        cursor: &Value,
+        docs: i64,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "UPDATE connector_sync_state
+             SET watermark = GREATEST(watermark, $2), cursor = $3, last_run_finished_at = now(),
+                 last_run_status = 'succeeded', last_run_error = NULL,
+                 docs_produced = docs_produced + $4, last_run_docs = $4
+             WHERE connector_id = $1",
+        )
+        .bind(connector_id)
+        .bind(watermark)
+        .bind(cursor)
+        .bind(docs)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Closes a failed run. The watermark is left exactly where it was.
+    pub async fn fail_run(
+        &self,
+        connector_id: &str,
+        error: &str,
+        docs: i64,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "UPDATE connector_sync_state
+             SET last_run_finished_at = now(), last_run_status = 'failed', last_run_error = $2,
+                 docs_produced = docs_produced + $3, last_run_docs = $3
+             WHERE connector_id = $1",
+        )
+        .bind(connector_id)
+        .bind(error)
+        .bind(docs)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,231 @@
+//! One vault sync run: find what changed since the last acknowledged run,
+//! publish it (plus tombstones for deleted notes), record only what Kafka
+//! acknowledged, and move the watermark only if everything was.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use chrono::{DateTime, Utc};
+use serde_json::{json, Map, Value};
+use tributary_core::config::KafkaConfig;
+use tributary_core::document::TextFormat;
+use tributary_core::{Body, Document, SourceRef, SCHEMA_VERSION};
+
+use super::note::{parse_note, ParsedNote};
+use super::scan::{scan, ScanError, VaultFile};
+use crate::publish::{PublishError, Publisher};
+use crate::state::{ItemRecord, ItemState, SyncStateStore};
+use crate::summary::SyncSummary;
+
+pub const KIND: &str = "vault";
+
+#[derive(Debug, Clone)]
+pub struct VaultSyncOptions {
+    pub root: PathBuf,
+    /// Part of every document id; lets several vaults share one topic.
+    pub instance: String,
+    /// Report what would be published; publish and record nothing.
+    pub dry_run: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum VaultSyncError {
+    #[error(transparent)]
+    Scan(#[from] ScanError),
+    #[error(transparent)]
+    Publish(#[from] PublishError),
+    #[error("connector state in PostgreSQL: {0}")]
+    State(#[from] sqlx::Error),
+    #[error("Kafka acknowledged {acked} of {total} messages; first failure: {first_error}. \
+             Acknowledged notes are recorded, the watermark is unchanged; rerun to publish the rest")]
+    Incomplete {
+        acked: usize,
+        total: usize,
+        first_error: String,
+    },
+    #[error("blocking task failed: {0}")]
+    Join(#[from] tokio::task::JoinError),
+}
+
+/// Runs one sync. On any error the run is recorded as failed and the
+/// watermark stays where it was.
+pub async fn sync(
+    opts: &VaultSyncOptions,
+    kafka: &KafkaConfig,
+    store: &SyncStateStore,
+) -> Result<SyncSummary, VaultSyncError> {
+    let started = Instant::now();
+    let connector_id = format!("{KIND}:{}", opts.instance);
+    let mut summary = SyncSummary {
+        connector_id: connector_id.clone(),
+        dry_run: opts.dry_run,
+        ..SyncSummary::default()
+    };
+    if opts.dry_run {
+        run(opts, kafka, store, &connector_id, &mut summary).await?;
+    } else {
+        store.begin_run(&connector_id, KIND).await?;
+        if let Err(err) = run(opts, kafka, store, &connector_id, &mut summary).await {
+            store
+                .fail_run(&connector_id, &err.to_string(), summary.published as i64)
+                .await?;
+            return Err(err);
+        }
+    }
+    summary.duration = started.elapsed();
+    Ok(summary)
+}
+
+async fn run(
+    opts: &VaultSyncOptions,
+    kafka: &KafkaConfig,
+    store: &SyncStateStore,
+    connector_id: &str,
+    summary: &mut SyncSummary,
+) -> Result<(), VaultSyncError> {
+    // Connect first: a dead broker is reported before any work is done.
+    let publisher = if opts.dry_run {
+        None
+    } else {
+        Some(Publisher::connect(kafka)?)
+    };
+    let root = opts.root.clone();
+    let scanned = tokio::task::spawn_blocking(move || scan(&root)).await??;
+    summary.scanned = scanned.files.len() as u64;
+    summary.skipped = scanned.skipped.len() as u64;
+    let previous = store.items(connector_id).await?;
+
+    let source = SourceRef {
+        kind: KIND.into(),
+        instance: opts.instance.clone(),
+    };
+    let mut seen = HashSet::with_capacity(scanned.files.len());
+    let mut to_publish: Vec<(Document, ItemRecord)> = Vec::new();
+    let mut touched: Vec<ItemRecord> = Vec::new();
+    for file in &scanned.files {
+        let doc_id = Document::make_id(KIND, &opts.instance, &file.rel_path);
+        seen.insert(doc_id.clone());
+        let prev = previous.get(&doc_id).filter(|p| !p.deleted);
+        if prev.is_some_and(|p| p.fingerprint == file.fingerprint()) {
+            summary.unchanged += 1;
+            continue;
+        }
+        let bytes = match tokio::fs::read(&file.abs_path).await {
+            Ok(b) => b,
+            Err(err) => {
+                tracing::warn!(path = %file.rel_path, error = %err, "cannot read note; skipped");
+                summary.skipped += 1;
+                continue;
+            }
+        };
+        let text = String::from_utf8_lossy(&bytes);
+        let doc = to_document(
+            &source,
+            doc_id.clone(),
+            file,
+            parse_note(&file.rel_path, &text),
+        );
+        let record = ItemRecord {
+            doc_id,
+            state: ItemState {
+                fingerprint: file.fingerprint(),
+                content_hash: doc.content_hash.clone(),
+                deleted: false,
+            },
+        };
+        if prev.is_some_and(|p| p.content_hash == doc.content_hash) {
+            // Touched but identical: remember the new mtime, publish nothing.
+            summary.unchanged += 1;
+            touched.push(record);
+        } else {
+            to_publish.push((doc, record));
+        }
+    }
+    let now = Utc::now();
+    for (doc_id, _) in previous
+        .iter()
+        .filter(|(id, p)| !p.deleted && !seen.contains(*id))
+    {
+        let doc = Document::tombstone(doc_id.clone(), source.clone(), now);
+        let record = ItemRecord {
+            doc_id: doc_id.clone(),
+            state: ItemState {
+                fingerprint: String::new(),
+                content_hash: doc.content_hash.clone(),
+                deleted: true,
+            },
+        };
+        summary.tombstones += 1;
+        to_publish.push((doc, record));
+    }
+
+    let Some(publisher) = publisher else {
+        // Dry run: report what would be published.
+        summary.published = to_publish.len() as u64;
+        return Ok(());
+    };
+    let docs: Vec<Document> = to_publish.iter().map(|(d, _)| d.clone()).collect();
+    let outcome = publisher.publish_all(&docs).await?;
+    let mut records = touched;
+    let mut watermark: Option<DateTime<Utc>> = None;
+    for &i in &outcome.acked {
+        let (doc, record) = &to_publish[i];
+        watermark = watermark.max(Some(doc.updated_at));
+        records.push(record.clone());
+    }
+    summary.published = outcome.acked.len() as u64;
+    summary.failed = outcome.failed.len() as u64;
+    store.record_items(connector_id, &records).await?;
+    if let Some((_, first_error)) = outcome.failed.first() {
+        return Err(VaultSyncError::Incomplete {
+            acked: outcome.acked.len(),
+            total: docs.len(),
+            first_error: first_error.clone(),
+        });
+    }
+    let cursor = json!({ "files": summary.scanned });
+    store
+        .finish_run(connector_id, watermark, &cursor, summary.published as i64)
+        .await?;
+    Ok(())
+}
+
+fn to_document(source: &SourceRef, id: String, file: &VaultFile, note: ParsedNote) -> Document {
+    let mtime =
+        DateTime::<Utc>::from_timestamp_nanos(file.mtime_ns.clamp(0, i64::MAX as i128) as i64);
+    let mut metadata = Map::new();
+    metadata.insert("path".into(), Value::String(file.rel_path.clone()));
+    metadata.insert("tags".into(), json!(note.tags));
+    if !note.aliases.is_empty() {
+        metadata.insert("aliases".into(), json!(note.aliases));
+    }
+    if let Some(created) = note.created {
+        metadata.insert("created".into(), Value::String(created.to_rfc3339()));
+    }
+    if !note.frontmatter.is_empty() {
+        metadata.insert("frontmatter".into(), Value::Object(note.frontmatter));
+    }
+    if let Some(err) = note.frontmatter_error {
+        metadata.insert("frontmatter_error".into(), Value::String(err));
+    }
+    let mut doc = Document {
+        schema_version: SCHEMA_VERSION,
+        id,
+        source: source.clone(),
+        title: note.title,
+        url: None,
+        body: Body {
+            format: TextFormat::Markdown,
+            text: note.body,
+            sections: Vec::new(),
+        },
+        metadata,
+        links: note.links,
+        updated_at: note.updated.unwrap_or(mtime),
+        deleted: false,
+        content_hash: String::new(),
+    };
+    doc.content_hash = doc.compute_content_hash();
+    doc
+}

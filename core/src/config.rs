@@ -1,0 +1,279 @@
+//! Layered configuration: built-in defaults, then a TOML file, then the
+//! environment. Every field has a default, so `tributary` runs against the
+//! local stack (`make stack-up`) with no file at all.
+//!
+//! Environment: `TRIBUTARY_<SECTION>__<FIELD>` (e.g. `TRIBUTARY_KAFKA__TOPIC`),
+//! plus the conventional shortcuts `DATABASE_URL`, `KAFKA_BROKERS`,
+//! `TRIBUTARY_MODEL_DIR` and `TRIBUTARY_STORE_PATH`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+
+use crate::secret::Secret;
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub kafka: KafkaConfig,
+    pub database: DatabaseConfig,
+    pub store: StoreConfig,
+    pub embedder: EmbedderConfig,
+    pub indexer: IndexerConfig,
+    pub vault: VaultConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct KafkaConfig {
+    /// Bootstrap servers, comma separated.
+    pub brokers: String,
+    /// The documents topic every connector produces to and the indexer reads.
+    pub topic: String,
+    /// Dead-letter topic; `<topic>.dlq` when unset.
+    pub dlq_topic: Option<String>,
+    /// Partitions for topics `tributary migrate` creates.
+    pub partitions: i32,
+    pub replication_factor: i32,
+    /// How long a produced message may wait for the broker's acknowledgement
+    /// before the run fails (librdkafka `message.timeout.ms`).
+    pub delivery_timeout_ms: u64,
+    /// How long to wait for the broker to answer a metadata request before
+    /// declaring it unreachable.
+    pub connect_timeout_ms: u64,
+    /// Raw librdkafka options (TLS, SASL...), passed through unchanged.
+    pub librdkafka_options: BTreeMap<String, String>,
+}
+
+impl Default for KafkaConfig {
+    fn default() -> Self {
+        KafkaConfig {
+            brokers: "127.0.0.1:9092".into(),
+            topic: "tributary.documents".into(),
+            dlq_topic: None,
+            partitions: 3,
+            replication_factor: 1,
+            delivery_timeout_ms: 30_000,
+            connect_timeout_ms: 10_000,
+            librdkafka_options: BTreeMap::new(),
+        }
+    }
+}
+
+impl KafkaConfig {
+    pub fn dlq_topic(&self) -> String {
+        self.dlq_topic
+            .clone()
+            .unwrap_or_else(|| crate::envelope::default_dlq_topic(&self.topic))
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseConfig {
+    /// PostgreSQL URL. Never logged.
+    pub url: Secret,
+    /// Schema to use (and create); `public` when unset.
+    pub schema: Option<String>,
+    pub max_connections: u32,
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        DatabaseConfig {
+            url: Secret::new("postgres://tributary:tributary@127.0.0.1:5432/tributary"),
+            schema: None,
+            max_connections: 5,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StoreConfig {
+    /// Directory of the embedded Qdrant Edge shard.
+    pub path: PathBuf,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        StoreConfig {
+            path: tributary_home().join("qdrant"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EmbedderConfig {
+    /// Directory holding `model.safetensors`, `tokenizer.json`, `config.json`.
+    pub model_dir: PathBuf,
+    /// Chunks per forward pass.
+    pub batch_size: usize,
+    /// Longest input in tokens; all-MiniLM-L6-v2 was trained on 256.
+    pub max_seq_len: usize,
+}
+
+impl Default for EmbedderConfig {
+    fn default() -> Self {
+        EmbedderConfig {
+            model_dir: tributary_home().join("models").join("all-minilm-l6-v2"),
+            batch_size: 32,
+            max_seq_len: 256,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IndexerConfig {
+    pub group_id: String,
+    /// Messages taken from Kafka per batch.
+    pub batch_size: usize,
+    /// Longest wait to fill a batch before processing what there is.
+    pub batch_wait_ms: u64,
+    /// Target chunk size in model tokens, title prefix included. Kept at or
+    /// under the model's `max_seq_len` so nothing is silently truncated.
+    pub chunk_tokens: usize,
+    /// Tokens repeated from the end of one chunk at the start of the next.
+    pub chunk_overlap_tokens: usize,
+    /// With `--until-idle`: how long the consumer must see nothing new, once
+    /// caught up, before exiting.
+    pub idle_ms: u64,
+}
+
+impl Default for IndexerConfig {
+    fn default() -> Self {
+        IndexerConfig {
+            group_id: "tributary-indexer".into(),
+            batch_size: 64,
+            batch_wait_ms: 500,
+            chunk_tokens: 256,
+            chunk_overlap_tokens: 32,
+            idle_ms: 1_000,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct VaultConfig {
+    /// The vault's root directory (`--path` overrides it).
+    pub path: Option<PathBuf>,
+    /// Instance name, part of every document id: `vault:<instance>:<path>`.
+    pub instance: String,
+}
+
+impl Default for VaultConfig {
+    fn default() -> Self {
+        VaultConfig {
+            path: None,
+            instance: "default".into(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("config file {0} does not exist")]
+    MissingFile(PathBuf),
+    #[error("invalid configuration: {0}")]
+    Invalid(#[from] Box<figment::Error>),
+}
+
+/// Where the local stack keeps downloads and data: `$TRIBUTARY_HOME`, else
+/// `~/.cache/tributary`.
+pub fn tributary_home() -> PathBuf {
+    if let Some(home) = std::env::var_os("TRIBUTARY_HOME") {
+        return PathBuf::from(home);
+    }
+    let base = std::env::var_os("HOME").map_or_else(|| PathBuf::from("."), PathBuf::from);
+    base.join(".cache").join("tributary")
+}
+
+impl Config {
+    /// Defaults, then `file` (if given; it must exist), then the environment.
+    pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(path) = file {
+            if !path.exists() {
+                return Err(ConfigError::MissingFile(path.to_path_buf()));
+            }
+            figment = figment.merge(Toml::file(path));
+        }
+        figment = figment
+            .merge(
+                Env::prefixed("TRIBUTARY_")
+                    .split("__")
+                    // Only nested keys: TRIBUTARY_HOME and friends are not config fields.
+                    .filter(|key| key.as_str().contains('.') || key.as_str().contains("__")),
+            )
+            .merge(
+                Env::raw()
+                    .only(&["DATABASE_URL"])
+                    .map(|_| "database.url".into()),
+            )
+            .merge(
+                Env::raw()
+                    .only(&["KAFKA_BROKERS"])
+                    .map(|_| "kafka.brokers".into()),
+            )
+            .merge(
+                Env::raw()
+                    .only(&["TRIBUTARY_MODEL_DIR"])
+                    .map(|_| "embedder.model_dir".into()),
+            )
+            .merge(
+                Env::raw()
+                    .only(&["TRIBUTARY_STORE_PATH"])
+                    .map(|_| "store.path".into()),
+            );
+        figment
+            .extract()
+            .map_err(|e| ConfigError::Invalid(Box::new(e)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_and_env_layer_over_defaults() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "t.toml",
+                "[kafka]\ntopic = \"from-file\"\npartitions = 6\n[indexer]\nbatch_size = 8\n",
+            )?;
+            jail.set_env("TRIBUTARY_KAFKA__PARTITIONS", "12");
+            jail.set_env("DATABASE_URL", "postgres://x:y@h/db");
+            jail.set_env("TRIBUTARY_HOME", "/tmp/th");
+            let cfg = Config::load(Some(Path::new("t.toml"))).expect("loads");
+            assert_eq!(cfg.kafka.topic, "from-file");
+            assert_eq!(cfg.kafka.partitions, 12);
+            assert_eq!(cfg.indexer.batch_size, 8);
+            assert_eq!(cfg.database.url.expose(), "postgres://x:y@h/db");
+            assert_eq!(cfg.kafka.dlq_topic(), "from-file.dlq");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn unknown_field_is_an_error() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("t.toml", "[kafka]\ntopik = \"typo\"\n")?;
+            let err = Config::load(Some(Path::new("t.toml"))).unwrap_err();
+            assert!(err.to_string().contains("topik"), "{err}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn missing_file_is_an_error() {
+        let err = Config::load(Some(Path::new("/nonexistent/t.toml"))).unwrap_err();
+        assert!(matches!(err, ConfigError::MissingFile(_)));
+    }
+}

@@ -1,0 +1,269 @@
+//! The one document model every connector produces and the indexer consumes.
+//!
+//! JSON on the wire; `docs/document.schema.json` describes it for producers
+//! written in other languages. Unknown fields are tolerated (a newer producer
+//! may add optional fields within the same `schema_version`); a different
+//! `schema_version` is refused, since its meaning is unknown to this build.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+/// The document schema version this build produces and understands.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Largest document id accepted, in bytes. Ids are Kafka keys and Qdrant
+/// payload values; anything longer is a bug upstream.
+pub const MAX_ID_BYTES: usize = 1024;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Document {
+    pub schema_version: u32,
+    /// Stable, source-qualified id: `<kind>:<instance>:<native id>`,
+    /// e.g. `vault:notes:projects/alpha.md`. Also the Kafka key.
+    pub id: String,
+    pub source: SourceRef,
+    #[serde(default)]
+    pub title: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(default)]
+    pub body: Body,
+    /// Source-specific fields (tags, aliases, project, status...).
+    #[serde(default)]
+    pub metadata: Map<String, Value>,
+    /// Outgoing links: wikilinks, issue links, URLs. The dispatcher walks them.
+    #[serde(default)]
+    pub links: Vec<Link>,
+    pub updated_at: DateTime<Utc>,
+    /// A tombstone: the source item is gone and its chunks must be removed.
+    #[serde(default)]
+    pub deleted: bool,
+    /// `sha256:<hex>` of the content fields (see [`Document::compute_content_hash`]).
+    pub content_hash: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceRef {
+    /// `vault`, `jira`, `confluence`, ...
+    pub kind: String,
+    /// Which configured instance of that kind (one vault among several).
+    pub instance: String,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TextFormat {
+    #[default]
+    Markdown,
+    Plain,
+}
+
+/// The body is either one text (usually markdown) or pre-split sections.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Body {
+    #[serde(default)]
+    pub format: TextFormat,
+    #[serde(default)]
+    pub text: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sections: Vec<Section>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Section {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub heading: Option<String>,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Link {
+    /// What the link points at: a note name, an issue key, a URL.
+    pub target: String,
+    /// `wikilink`, `embed`, `url`, `issue`, `parent`...
+    pub kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DocumentError {
+    #[error("document is not valid JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("unsupported schema_version {found} (this build understands {SCHEMA_VERSION})")]
+    UnsupportedSchema { found: u32 },
+    #[error("document id is empty")]
+    EmptyId,
+    #[error("document id is {0} bytes, more than {MAX_ID_BYTES}")]
+    IdTooLong(usize),
+    #[error("document source kind is empty")]
+    EmptySourceKind,
+}
+
+impl Document {
+    /// Builds the id for an item of a source: `<kind>:<instance>:<native>`.
+    pub fn make_id(kind: &str, instance: &str, native: &str) -> String {
+        format!("{kind}:{instance}:{native}")
+    }
+
+    /// A tombstone for `id`: tells the indexer to remove every chunk of it.
+    pub fn tombstone(id: String, source: SourceRef, at: DateTime<Utc>) -> Self {
+        let mut doc = Document {
+            schema_version: SCHEMA_VERSION,
+            id,
+            source,
+            title: String::new(),
+            url: None,
+            body: Body::default(),
+            metadata: Map::new(),
+            links: Vec::new(),
+            updated_at: at,
+            deleted: true,
+            content_hash: String::new(),
+        };
+        doc.content_hash = doc.compute_content_hash();
+        doc
+    }
+
+    /// Hash of everything that changes what gets indexed. `updated_at` is left
+    /// out on purpose: a touched-but-unchanged item must not be re-embedded.
+    pub fn compute_content_hash(&self) -> String {
+        let content = serde_json::json!({
+            "title": self.title,
+            "url": self.url,
+            "body": self.body,
+            "metadata": self.metadata,
+            "links": self.links,
+            "deleted": self.deleted,
+        });
+        let mut hasher = Sha256::new();
+        hasher.update(content.to_string().as_bytes());
+        format!("sha256:{}", hex::encode(hasher.finalize()))
+    }
+
+    /// Parses and validates a document from the bytes of a Kafka message.
+    pub fn from_json_bytes(bytes: &[u8]) -> Result<Self, DocumentError> {
+        let doc: Document = serde_json::from_slice(bytes)?;
+        doc.validate()?;
+        Ok(doc)
+    }
+
+    pub fn validate(&self) -> Result<(), DocumentError> {
+        if self.schema_version != SCHEMA_VERSION {
+            return Err(DocumentError::UnsupportedSchema {
+                found: self.schema_version,
+            });
+        }
+        if self.id.is_empty() {
+            return Err(DocumentError::EmptyId);
+        }
+        if self.id.len() > MAX_ID_BYTES {
+            return Err(DocumentError::IdTooLong(self.id.len()));
+        }
+        if self.source.kind.is_empty() {
+            return Err(DocumentError::EmptySourceKind);
+        }
+        Ok(())
+    }
+
+    /// The body as one markdown-ish text, sections joined under their headings.
+    pub fn body_text(&self) -> String {
+        if self.body.sections.is_empty() {
+            return self.body.text.clone();
+        }
+        let mut out = self.body.text.clone();
+        for section in &self.body.sections {
+            if !out.is_empty() {
+                out.push_str("\n\n");
+            }
+            if let Some(heading) = &section.heading {
+                out.push_str("## ");
+                out.push_str(heading);
+                out.push_str("\n\n");
+            }
+            out.push_str(&section.text);
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Document {
+        let mut doc = Document {
+            schema_version: SCHEMA_VERSION,
+            id: Document::make_id("vault", "notes", "a.md"),
+            source: SourceRef {
+                kind: "vault".into(),
+                instance: "notes".into(),
+            },
+            title: "A".into(),
+            url: None,
+            body: Body {
+                format: TextFormat::Markdown,
+                text: "hello".into(),
+                sections: vec![],
+            },
+            metadata: Map::new(),
+            links: vec![],
+            updated_at: Utc::now(),
+            deleted: false,
+            content_hash: String::new(),
+        };
+        doc.content_hash = doc.compute_content_hash();
+        doc
+    }
+
+    #[test]
+    fn round_trips_through_json() {
+        let doc = sample();
+        let bytes = serde_json::to_vec(&doc).unwrap();
+        assert_eq!(Document::from_json_bytes(&bytes).unwrap(), doc);
+    }
+
+    #[test]
+    fn hash_ignores_updated_at_but_not_text() {
+        let a = sample();
+        let mut b = a.clone();
+        b.updated_at = a.updated_at + chrono::Duration::hours(1);
+        assert_eq!(a.compute_content_hash(), b.compute_content_hash());
+        b.body.text.push('!');
+        assert_ne!(a.compute_content_hash(), b.compute_content_hash());
+    }
+
+    #[test]
+    fn rejects_unknown_schema_version_and_garbage() {
+        let mut doc = sample();
+        doc.schema_version = 99;
+        let bytes = serde_json::to_vec(&doc).unwrap();
+        assert!(matches!(
+            Document::from_json_bytes(&bytes),
+            Err(DocumentError::UnsupportedSchema { found: 99 })
+        ));
+        assert!(matches!(
+            Document::from_json_bytes(b"{not json"),
+            Err(DocumentError::Json(_))
+        ));
+    }
+
+    #[test]
+    fn sections_join_under_headings() {
+        let mut doc = sample();
+        doc.body.text = String::new();
+        doc.body.sections = vec![
+            Section {
+                heading: Some("One".into()),
+                text: "first".into(),
+            },
+            Section {
+                heading: None,
+                text: "second".into(),
+            },
+        ];
+        assert_eq!(doc.body_text(), "## One\n\nfirst\n\nsecond");
+    }
+}

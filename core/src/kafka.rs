@@ -1,0 +1,108 @@
+//! Kafka client plumbing shared by producers and consumers: the client
+//! configuration (with the raw librdkafka escape hatch), a reachability
+//! check that fails fast with a clear message, and topic creation.
+
+use std::time::Duration;
+
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::error::RDKafkaErrorCode;
+
+use crate::config::KafkaConfig;
+
+#[derive(Debug, thiserror::Error)]
+pub enum KafkaError {
+    #[error(
+        "Kafka broker(s) at {brokers} unreachable after {timeout_ms} ms: {source}. \
+         Is Kafka running? (`make stack-up`, or check kafka.brokers / KAFKA_BROKERS)"
+    )]
+    Unreachable {
+        brokers: String,
+        timeout_ms: u64,
+        source: rdkafka::error::KafkaError,
+    },
+    #[error("Kafka topic {topic:?} does not exist; create it with `tributary migrate`")]
+    MissingTopic { topic: String },
+    #[error("creating Kafka topic {topic:?} failed: {reason}")]
+    CreateTopic { topic: String, reason: String },
+    #[error("Kafka client error: {0}")]
+    Client(#[from] rdkafka::error::KafkaError),
+}
+
+/// Base client config: brokers plus every raw librdkafka option from config.
+pub fn client_config(cfg: &KafkaConfig) -> ClientConfig {
+    let mut client = ClientConfig::new();
+    client.set("bootstrap.servers", &cfg.brokers);
+    for (key, value) in &cfg.librdkafka_options {
+        client.set(key, value);
+    }
+    client
+}
+
+/// Asks the cluster for the topic's metadata. Distinguishes "no broker
+/// answered" from "the topic is missing", the two mistakes people make.
+pub fn check_topic(cfg: &KafkaConfig, topic: &str) -> Result<usize, KafkaError> {
+    let consumer: BaseConsumer = client_config(cfg).create()?;
+    let timeout = Duration::from_millis(cfg.connect_timeout_ms);
+    let metadata = consumer
+        .fetch_metadata(Some(topic), timeout)
+        .map_err(|source| KafkaError::Unreachable {
+            brokers: cfg.brokers.clone(),
+            timeout_ms: cfg.connect_timeout_ms,
+            source,
+        })?;
+    let Some(found) = metadata.topics().iter().find(|t| t.name() == topic) else {
+        return Err(KafkaError::MissingTopic {
+            topic: topic.to_string(),
+        });
+    };
+    if found.error().is_some() || found.partitions().is_empty() {
+        return Err(KafkaError::MissingTopic {
+            topic: topic.to_string(),
+        });
+    }
+    Ok(found.partitions().len())
+}
+
+/// Creates the topics if missing (idempotent). Partitions and replication
+/// come from config; an existing topic is left as it is.
+pub async fn ensure_topics(cfg: &KafkaConfig, topics: &[String]) -> Result<(), KafkaError> {
+    // Probe first, so an absent broker gives the clear error, not a timeout.
+    let consumer: BaseConsumer = client_config(cfg).create()?;
+    consumer
+        .fetch_metadata(None, Duration::from_millis(cfg.connect_timeout_ms))
+        .map_err(|source| KafkaError::Unreachable {
+            brokers: cfg.brokers.clone(),
+            timeout_ms: cfg.connect_timeout_ms,
+            source,
+        })?;
+    let admin: AdminClient<DefaultClientContext> = client_config(cfg).create()?;
+    let new_topics: Vec<NewTopic<'_>> = topics
+        .iter()
+        .map(|t| {
+            NewTopic::new(
+                t,
+                cfg.partitions,
+                TopicReplication::Fixed(cfg.replication_factor),
+            )
+        })
+        .collect();
+    let opts = AdminOptions::new().operation_timeout(Some(Duration::from_secs(30)));
+    for result in admin.create_topics(&new_topics, &opts).await? {
+        match result {
+            Ok(topic) => tracing::info!(topic, partitions = cfg.partitions, "created topic"),
+            Err((topic, RDKafkaErrorCode::TopicAlreadyExists)) => {
+                tracing::debug!(topic, "topic already exists")
+            }
+            Err((topic, code)) => {
+                return Err(KafkaError::CreateTopic {
+                    topic,
+                    reason: code.to_string(),
+                })
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,17 @@
+//! Tributary's wire contract and the plumbing every component shares.
+//!
+//! Anything that crosses a process boundary (the Kafka message, its headers,
+//! the configuration file) is defined here once, so a connector and the
+//! indexer cannot disagree about it.
+
+pub mod config;
+pub mod db;
+pub mod document;
+pub mod envelope;
+pub mod kafka;
+pub mod secret;
+pub mod shutdown;
+pub mod telemetry;
+
+pub use config::Config;
+pub use document::{Body, Document, Link, Section, SourceRef, SCHEMA_VERSION};

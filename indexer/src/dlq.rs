@@ -1,0 +1,91 @@
+//! Dead-letter writer: the original key, value and headers byte for byte,
+//! plus Kafka Connect-style `__connect.errors.*` headers saying why.
+
+use std::time::Duration;
+
+use rdkafka::message::{Header, Headers, Message, OwnedHeaders, OwnedMessage};
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::util::Timeout;
+use tributary_core::config::KafkaConfig;
+use tributary_core::envelope::*;
+use tributary_core::kafka::{self, KafkaError};
+
+pub struct DeadLetters {
+    producer: FutureProducer,
+    topic: String,
+    timeout: Duration,
+}
+
+impl DeadLetters {
+    pub fn connect(cfg: &KafkaConfig) -> Result<Self, KafkaError> {
+        let topic = cfg.dlq_topic();
+        kafka::check_topic(cfg, &topic)?;
+        let producer = kafka::client_config(cfg)
+            .set("enable.idempotence", "true")
+            .set("acks", "all")
+            .set("message.timeout.ms", cfg.delivery_timeout_ms.to_string())
+            .create()?;
+        Ok(DeadLetters {
+            producer,
+            topic,
+            timeout: Duration::from_millis(cfg.delivery_timeout_ms),
+        })
+    }
+
+    /// Writes `msg` to the DLQ and waits for the acknowledgement.
+    pub async fn send(
+        &self,
+        msg: &OwnedMessage,
+        class: &str,
+        reason: &str,
+    ) -> Result<(), KafkaError> {
+        let mut headers = OwnedHeaders::new();
+        if let Some(original) = msg.headers() {
+            for h in original.iter() {
+                headers = headers.insert(Header {
+                    key: h.key,
+                    value: h.value,
+                });
+            }
+        }
+        let partition = msg.partition().to_string();
+        let offset = msg.offset().to_string();
+        let failed_at = chrono::Utc::now().to_rfc3339();
+        for (key, value) in [
+            (DLQ_HEADER_TOPIC, msg.topic()),
+            (DLQ_HEADER_PARTITION, partition.as_str()),
+            (DLQ_HEADER_OFFSET, offset.as_str()),
+            (DLQ_HEADER_EXCEPTION_CLASS, class),
+            (DLQ_HEADER_EXCEPTION_MESSAGE, reason),
+            (DLQ_HEADER_STAGE, "PARSE"),
+            (DLQ_HEADER_FAILED_AT, failed_at.as_str()),
+            (DLQ_HEADER_INDEXER_VERSION, env!("CARGO_PKG_VERSION")),
+        ] {
+            headers = headers.insert(Header {
+                key,
+                value: Some(value),
+            });
+        }
+        let mut record: FutureRecord<'_, [u8], [u8]> =
+            FutureRecord::to(&self.topic).headers(headers);
+        if let Some(key) = msg.key() {
+            record = record.key(key);
+        }
+        if let Some(payload) = msg.payload() {
+            record = record.payload(payload);
+        }
+        tracing::warn!(
+            topic = msg.topic(),
+            partition = msg.partition(),
+            offset = msg.offset(),
+            class,
+            reason,
+            "message dead-lettered"
+        );
+        self.producer
+            .send(record, Timeout::After(self.timeout))
+            .await
+            .map(|_| ())
+            .map_err(|(err, _)| KafkaError::Client(err))
+    }
+}

@@ -1,0 +1,16 @@
+//! The indexer: consumes Documents from Kafka, chunks and embeds them, and
+//! keeps the vector store holding exactly the current chunks of every
+//! document: at-least-once delivery + deterministic point ids = exact state.
+
+pub mod build;
+pub mod chunk;
+pub mod consumer;
+pub mod dlq;
+pub mod embed;
+pub mod pipeline;
+pub mod registry;
+pub mod search;
+pub mod store;
+
+pub use consumer::{IndexStats, Indexer, RunOptions};
+pub use pipeline::{BatchStats, Pipeline};

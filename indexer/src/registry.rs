@@ -1,0 +1,91 @@
+//! The `documents` registry: what the indexer has indexed, per document.
+//! Lets it skip re-embedding unchanged content and tells the dispatcher and
+//! `tributary status` what the corpus holds.
+
+use std::collections::HashMap;
+
+use sqlx::{PgPool, Row};
+use tributary_core::Document;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Indexed {
+    pub content_hash: String,
+    pub chunk_count: i32,
+    pub deleted: bool,
+}
+
+#[derive(Clone)]
+pub struct Registry {
+    pool: PgPool,
+}
+
+impl Registry {
+    pub fn new(pool: PgPool) -> Self {
+        Registry { pool }
+    }
+
+    pub async fn lookup(
+        &self,
+        doc_ids: &[String],
+    ) -> Result<HashMap<String, Indexed>, sqlx::Error> {
+        let rows = sqlx::query(
+            "SELECT doc_id, content_hash, chunk_count, deleted FROM documents WHERE doc_id = ANY($1)",
+        )
+        .bind(doc_ids)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = HashMap::with_capacity(rows.len());
+        for r in rows {
+            out.insert(
+                r.try_get("doc_id")?,
+                Indexed {
+                    content_hash: r.try_get("content_hash")?,
+                    chunk_count: r.try_get("chunk_count")?,
+                    deleted: r.try_get("deleted")?,
+                },
+            );
+        }
+        Ok(out)
+    }
+
+    /// Records documents whose points are durable in the store.
+    pub async fn record(&self, docs: &[(&Document, usize)]) -> Result<(), sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        for (doc, chunks) in docs {
+            let links = serde_json::to_value(&doc.links).unwrap_or_default();
+            sqlx::query(
+                "INSERT INTO documents (doc_id, source_kind, source_instance, title, url, content_hash,
+                                        chunk_count, deleted, updated_at, indexed_at, links)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now(), $10)
+                 ON CONFLICT (doc_id) DO UPDATE SET
+                   source_kind = EXCLUDED.source_kind, source_instance = EXCLUDED.source_instance,
+                   title = EXCLUDED.title, url = EXCLUDED.url, content_hash = EXCLUDED.content_hash,
+                   chunk_count = EXCLUDED.chunk_count, deleted = EXCLUDED.deleted,
+                   updated_at = EXCLUDED.updated_at, indexed_at = now(), links = EXCLUDED.links",
+            )
+            .bind(&doc.id)
+            .bind(&doc.source.kind)
+            .bind(&doc.source.instance)
+            .bind(&doc.title)
+            .bind(&doc.url)
+            .bind(&doc.content_hash)
+            .bind(i32::try_from(*chunks).unwrap_or(i32::MAX))
+            .bind(doc.deleted)
+            .bind(doc.updated_at)
+            .bind(links)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await
+    }
+
+    /// Counts of live and deleted documents, for `tributary status`.
+    pub async fn counts(&self) -> Result<(i64, i64), sqlx::Error> {
+        let row = sqlx::query(
+            "SELECT count(*) FILTER (WHERE NOT deleted) AS live, count(*) FILTER (WHERE deleted) AS gone FROM documents",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok((row.try_get("live")?, row.try_get("gone")?))
+    }
+}

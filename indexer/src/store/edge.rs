@@ -1,0 +1,352 @@
+//! Qdrant Edge: the embedded, on-disk default store.
+//!
+//! qdrant-edge 0.7.1 is synchronous, so every call runs on the blocking
+//! pool. Two properties of that version shape this file:
+//! - `update()` is not durable until `flush()`; reopening does not replay the
+//!   WAL. We flush after every batch, before offsets are stored.
+//! - `flush()` panics if an `update()` runs concurrently, so writes and
+//!   flushes go through one gate (reads need none).
+//!
+//! The shard directory is locked by the process that opens it: one process
+//! at a time. Deployments with several readers use a Qdrant server.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use qdrant_edge::external::ordered_float::OrderedFloat;
+use qdrant_edge::external::serde_json::{self, Map, Value};
+use qdrant_edge::{
+    Condition, CountRequest, CreateIndex, Distance, EdgeConfig, EdgeShard, EdgeVectorParams,
+    FieldCondition, FieldIndexOperations, Filter, JsonPath, Match, NamedQuery, PayloadFieldSchema,
+    PayloadSchemaType, PointId, PointInsertOperations, PointOperations, PointStruct, QueryEnum,
+    QueryRequest, Range, ScoringQuery, ScrollRequest, UpdateOperation, ValueVariants,
+    VectorInternal, Vectors, WithPayloadInterface, WithVector,
+};
+use uuid::Uuid;
+
+use super::{ChunkPayload, ChunkPoint, ScoredPoint, StoreError, StoredPoint, VectorStore};
+
+/// The one named dense vector every point carries.
+pub const VECTOR_NAME: &str = "text";
+const SCROLL_PAGE: usize = 256;
+
+pub struct EdgeStore {
+    shard: Arc<EdgeShard>,
+    write_gate: Arc<Mutex<()>>,
+    path: PathBuf,
+    dimension: usize,
+}
+
+fn op_err(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Operation(e.to_string())
+}
+
+fn key(k: &str) -> Result<JsonPath, StoreError> {
+    k.parse::<JsonPath>()
+        .map_err(|_| StoreError::Operation(format!("invalid payload key {k:?}")))
+}
+
+fn keyword(k: &str, v: &str) -> Result<Condition, StoreError> {
+    Ok(Condition::Field(FieldCondition::new_match(
+        key(k)?,
+        Match::new_value(ValueVariants::String(v.to_string())),
+    )))
+}
+
+/// Vector size recorded by an existing shard, if the directory holds one.
+fn existing_dimension(path: &Path) -> Option<usize> {
+    let text = std::fs::read_to_string(path.join("edge_config.json")).ok()?;
+    let config: Value = serde_json::from_str(&text).ok()?;
+    config
+        .get("vectors")?
+        .get(VECTOR_NAME)?
+        .get("size")?
+        .as_u64()
+        .map(|s| s as usize)
+}
+
+impl EdgeStore {
+    /// Opens the shard at `path`, creating it (and the directory) if needed.
+    pub async fn open(path: &Path, dimension: usize) -> Result<Self, StoreError> {
+        let path = path.to_path_buf();
+        let open_path = path.clone();
+        let open_err = move |reason: String| StoreError::Open {
+            path: open_path.display().to_string(),
+            reason,
+        };
+        if let Some(found) = existing_dimension(&path) {
+            if found != dimension {
+                return Err(StoreError::DimensionMismatch {
+                    expected: dimension,
+                    found,
+                });
+            }
+        }
+        let dir = path.clone();
+        let shard = tokio::task::spawn_blocking(move || {
+            std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+            let config = EdgeConfig::builder()
+                .vector(VECTOR_NAME, EdgeVectorParams::builder(dimension, Distance::Cosine).build())
+                .build();
+            // load() with a config creates an empty shard or opens an existing
+            // compatible one; new() would refuse a directory with segments.
+            let shard = EdgeShard::load(&dir, Some(config)).map_err(|e| {
+                let msg = e.to_string();
+                if msg.contains("WAL") {
+                    format!("{msg} (is another tributary process using this store? the embedded store allows one process at a time)")
+                } else {
+                    msg
+                }
+            })?;
+            // Payload indexes are re-declared on every open: cheap, idempotent,
+            // and a fresh segment would otherwise lack them.
+            for (field, schema) in [
+                ("doc_id", PayloadSchemaType::Keyword),
+                ("source", PayloadSchemaType::Keyword),
+                ("chunk_index", PayloadSchemaType::Integer),
+            ] {
+                let field_name = field.parse::<JsonPath>().map_err(|_| format!("bad field {field}"))?;
+                shard
+                    .update(UpdateOperation::FieldIndexOperation(FieldIndexOperations::CreateIndex(
+                        CreateIndex {
+                            field_name,
+                            field_schema: Some(PayloadFieldSchema::FieldType(schema)),
+                        },
+                    )))
+                    .map_err(|e| e.to_string())?;
+            }
+            Ok::<_, String>(shard)
+        })
+        .await
+        .map_err(|e| StoreError::Task(e.to_string()))?
+        .map_err(open_err)?;
+        Ok(EdgeStore {
+            shard: Arc::new(shard),
+            write_gate: Arc::new(Mutex::new(())),
+            path,
+            dimension,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    async fn blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&EdgeShard) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let shard = Arc::clone(&self.shard);
+        tokio::task::spawn_blocking(move || f(&shard))
+            .await
+            .map_err(|e| StoreError::Task(e.to_string()))?
+    }
+
+    async fn write(&self, op: UpdateOperation) -> Result<(), StoreError> {
+        let gate = Arc::clone(&self.write_gate);
+        self.blocking(move |shard| {
+            let _guard = gate
+                .lock()
+                .map_err(|_| op_err("store write gate poisoned"))?;
+            shard.update(op).map_err(op_err)
+        })
+        .await
+    }
+}
+
+fn to_payload(p: &ChunkPayload) -> Result<Value, StoreError> {
+    let value = serde_json::to_value(p).map_err(op_err)?;
+    match value {
+        Value::Object(_) => Ok(value),
+        _ => Err(op_err("chunk payload is not a JSON object")),
+    }
+}
+
+fn from_payload(map: Map<String, Value>) -> Result<ChunkPayload, StoreError> {
+    serde_json::from_value(Value::Object(map))
+        .map_err(|e| op_err(format!("unreadable point payload: {e}")))
+}
+
+#[async_trait::async_trait]
+impl VectorStore for EdgeStore {
+    async fn dimension(&self) -> Result<Option<usize>, StoreError> {
+        Ok(Some(self.dimension))
+    }
+
+    async fn upsert(&self, points: Vec<ChunkPoint>) -> Result<(), StoreError> {
+        let mut persisted = Vec::with_capacity(points.len());
+        for p in points {
+            let payload = to_payload(&p.payload)?;
+            persisted.push(
+                PointStruct::new(
+                    PointId::Uuid(p.id),
+                    Vectors::new_named([(VECTOR_NAME, p.vector)]),
+                    payload,
+                )
+                .into(),
+            );
+        }
+        self.write(UpdateOperation::PointOperation(
+            PointOperations::UpsertPoints(PointInsertOperations::PointsList(persisted)),
+        ))
+        .await
+    }
+
+    async fn delete_chunks_from(&self, doc_id: &str, from_index: usize) -> Result<(), StoreError> {
+        let mut must = vec![keyword("doc_id", doc_id)?];
+        if from_index > 0 {
+            must.push(Condition::Field(FieldCondition::new_range(
+                key("chunk_index")?,
+                Range {
+                    gte: Some(OrderedFloat(from_index as f64)),
+                    ..Default::default()
+                },
+            )));
+        }
+        let filter = Filter {
+            must: Some(must),
+            ..Default::default()
+        };
+        self.write(UpdateOperation::PointOperation(
+            PointOperations::DeletePointsByFilter(filter),
+        ))
+        .await
+    }
+
+    async fn search(
+        &self,
+        vector: Vec<f32>,
+        source_kind: Option<String>,
+        limit: usize,
+    ) -> Result<Vec<ScoredPoint>, StoreError> {
+        let filter = match source_kind {
+            Some(s) => Some(Filter::new_must(keyword("source", &s)?)),
+            None => None,
+        };
+        let hits = self
+            .blocking(move |shard| {
+                shard
+                    .query(QueryRequest {
+                        prefetches: vec![],
+                        query: Some(ScoringQuery::Vector(QueryEnum::Nearest(NamedQuery::new(
+                            VectorInternal::Dense(vector),
+                            VECTOR_NAME,
+                        )))),
+                        filter,
+                        score_threshold: None,
+                        limit,
+                        offset: 0,
+                        params: None,
+                        with_vector: WithVector::Bool(false),
+                        with_payload: WithPayloadInterface::Bool(true),
+                    })
+                    .map_err(op_err)
+            })
+            .await?;
+        let mut out = Vec::with_capacity(hits.len());
+        for hit in hits {
+            let Some(payload) = hit.payload else { continue };
+            out.push(ScoredPoint {
+                score: hit.score,
+                payload: from_payload(payload.0)?,
+            });
+        }
+        Ok(out)
+    }
+
+    async fn points(&self, doc_id: Option<String>) -> Result<Vec<StoredPoint>, StoreError> {
+        let filter = match doc_id {
+            Some(id) => Some(Filter::new_must(keyword("doc_id", &id)?)),
+            None => None,
+        };
+        self.blocking(move |shard| {
+            let mut out = Vec::new();
+            let mut offset = None;
+            loop {
+                let (page, next) = shard
+                    .scroll(ScrollRequest {
+                        offset,
+                        limit: Some(SCROLL_PAGE),
+                        filter: filter.clone(),
+                        with_payload: Some(WithPayloadInterface::Bool(true)),
+                        with_vector: WithVector::Bool(false),
+                        order_by: None,
+                    })
+                    .map_err(op_err)?;
+                for record in page {
+                    let Some(payload) = record.payload else {
+                        continue;
+                    };
+                    out.push(StoredPoint {
+                        id: record.id.to_string(),
+                        payload: from_payload(payload.0)?,
+                    });
+                }
+                match next {
+                    Some(n) => offset = Some(n),
+                    None => return Ok(out),
+                }
+            }
+        })
+        .await
+    }
+
+    async fn existing(&self, ids: Vec<Uuid>) -> Result<HashSet<Uuid>, StoreError> {
+        self.blocking(move |shard| {
+            let point_ids: Vec<PointId> = ids.iter().copied().map(PointId::Uuid).collect();
+            let records = shard
+                .retrieve(
+                    &point_ids,
+                    Some(WithPayloadInterface::Bool(false)),
+                    Some(WithVector::Bool(false)),
+                )
+                .map_err(op_err)?;
+            Ok(records
+                .into_iter()
+                .filter_map(|r| match r.id {
+                    PointId::Uuid(u) => Some(u),
+                    _ => None,
+                })
+                .collect())
+        })
+        .await
+    }
+
+    async fn count(&self, doc_id: Option<String>) -> Result<usize, StoreError> {
+        let filter = match doc_id {
+            Some(id) => Some(Filter::new_must(keyword("doc_id", &id)?)),
+            None => None,
+        };
+        self.blocking(move |shard| {
+            shard
+                .count(CountRequest {
+                    filter,
+                    exact: true,
+                })
+                .map_err(op_err)
+        })
+        .await
+    }
+
+    async fn flush(&self) -> Result<(), StoreError> {
+        let gate = Arc::clone(&self.write_gate);
+        self.blocking(move |shard| {
+            let _guard = gate
+                .lock()
+                .map_err(|_| op_err("store write gate poisoned"))?;
+            // qdrant-edge 0.7.1 panics on flush I/O errors; contain it so a
+            // full disk is a retried error, not a dead indexer.
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| shard.flush()))
+                .map_err(|_| op_err("flush failed (disk full or unwritable?)"))
+        })
+        .await
+    }
+}
+
+// The shard is shared across the blocking pool; make that a compile error if
+// a future version stops being thread-safe.
+const _: fn() = || {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<EdgeShard>();
+};

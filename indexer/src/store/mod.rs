@@ -1,0 +1,67 @@
+//! Vector stores behind one trait: Qdrant Edge (embedded, on disk) is the
+//! default; a Qdrant server over gRPC is the production backend.
+
+mod edge;
+mod point;
+
+pub use edge::EdgeStore;
+pub use point::{point_id, ChunkPayload, ChunkPoint, StoredPoint};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot open vector store at {path}: {reason}")]
+    Open { path: String, reason: String },
+    #[error(
+        "collection vector size is {found} but the embedding model produces {expected}; \
+         refusing to mix vectors (use a new store path or collection)"
+    )]
+    DimensionMismatch { expected: usize, found: usize },
+    #[error("vector store operation failed: {0}")]
+    Operation(String),
+    #[error("vector store task was cancelled or panicked: {0}")]
+    Task(String),
+}
+
+impl StoreError {
+    /// Whether a retry later may succeed (an outage, not a bad request).
+    pub fn is_transient(&self) -> bool {
+        matches!(self, StoreError::Operation(_) | StoreError::Task(_))
+    }
+}
+
+/// A search hit as the store returns it.
+#[derive(Debug, Clone)]
+pub struct ScoredPoint {
+    pub score: f32,
+    pub payload: ChunkPayload,
+}
+
+#[async_trait::async_trait]
+pub trait VectorStore: Send + Sync {
+    /// Vector size of the existing collection, if any.
+    async fn dimension(&self) -> Result<Option<usize>, StoreError>;
+    /// Inserts or replaces points (same id = same doc + chunk index).
+    async fn upsert(&self, points: Vec<ChunkPoint>) -> Result<(), StoreError>;
+    /// Removes a document's chunks whose index is `>= from_index`
+    /// (0 removes the whole document).
+    async fn delete_chunks_from(&self, doc_id: &str, from_index: usize) -> Result<(), StoreError>;
+    /// Nearest neighbours, optionally only from one source kind.
+    async fn search(
+        &self,
+        vector: Vec<f32>,
+        source_kind: Option<String>,
+        limit: usize,
+    ) -> Result<Vec<ScoredPoint>, StoreError>;
+    /// Every stored point of a document (all points when `None`).
+    async fn points(&self, doc_id: Option<String>) -> Result<Vec<StoredPoint>, StoreError>;
+    /// Exact number of points, of one document or of all.
+    async fn count(&self, doc_id: Option<String>) -> Result<usize, StoreError>;
+    /// Which of `ids` exist. Guards the skip-unchanged shortcut: a registry
+    /// that says "indexed" must not hide a store that was wiped.
+    async fn existing(
+        &self,
+        ids: Vec<uuid::Uuid>,
+    ) -> Result<std::collections::HashSet<uuid::Uuid>, StoreError>;
+    /// Makes everything written so far durable on disk.
+    async fn flush(&self) -> Result<(), StoreError>;
+}
