@@ -26,7 +26,7 @@ impl LogFormat {
 /// Logs go to stderr so command output on stdout stays clean for scripts.
 pub fn init(format: LogFormat) {
     let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("info,rdkafka=warn,sqlx=warn"));
+        .unwrap_or_else(|_| EnvFilter::new("info,rdkafka=warn,sqlx=warn,qdrant_edge=error"));
     let json = match format {
         LogFormat::Json => true,
         LogFormat::Pretty => false,

@@ -1,7 +1,8 @@
 //! Query side: embed the query with the same model, ask the store, shape hits.
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
+use regex::Regex;
 use serde::Serialize;
 
 use crate::embed::{EmbedError, Embedder};
@@ -29,9 +30,17 @@ pub struct SearchHit {
 
 const SNIPPET_CHARS: usize = 240;
 
-/// Chunk text without its header line, whitespace collapsed, cut at a word.
+static EMBED: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"!\[\[[^\]]*\]\]").expect("static regex"));
+static WIKILINK: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\[\[(?:[^\]|]*\|)?([^\]|]*)\]\]").expect("static regex"));
+
+/// Chunk text without its header line, wikilink brackets and embeds, whitespace
+/// collapsed, cut at a word: what a person wants to read in a result list.
 pub fn snippet(chunk_text: &str) -> String {
     let body = chunk_text.split_once("\n\n").map_or(chunk_text, |(_, b)| b);
+    let body = EMBED.replace_all(body, "");
+    let body = WIKILINK.replace_all(&body, "$1");
     let flat: String = body.split_whitespace().collect::<Vec<_>>().join(" ");
     if flat.chars().count() <= SNIPPET_CHARS {
         return flat;

@@ -17,7 +17,7 @@ pub async fn run(config: &Config, args: IndexArgs) -> anyhow::Result<ExitCode> {
     let indexer = Indexer {
         kafka: config.kafka.clone(),
         settings: config.indexer.clone(),
-        pipeline: build::pipeline(config, embedder, store, pool),
+        pipeline: build::pipeline(config, embedder, std::sync::Arc::clone(&store), pool),
     };
     let stats = indexer
         .run(
@@ -31,5 +31,7 @@ pub async fn run(config: &Config, args: IndexArgs) -> anyhow::Result<ExitCode> {
         "indexed {} documents ({} chunks), removed {}, unchanged {}, dead-lettered {} from {} messages",
         stats.docs.indexed, stats.docs.chunks, stats.docs.deleted, stats.docs.unchanged, stats.dead_lettered, stats.messages
     );
+    // The outcome, not just the activity: how much is searchable now.
+    println!("store holds {} points", store.count(None).await?);
     Ok(ExitCode::SUCCESS)
 }

@@ -1,6 +1,6 @@
 //! Shared test fixture: an isolated slice of the real stack per test.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
 use rdkafka::consumer::{BaseConsumer, Consumer};
