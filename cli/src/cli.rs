@@ -67,8 +67,9 @@ pub enum Command {
     Migrate(MigrateArgs),
     /// Show the state of every component: broker, topics, connectors, corpus.
     Status(StatusArgs),
-    /// Inspect and redrive the dead-letter topic (not built yet).
-    Dlq,
+    /// Inspect and redrive the dead-letter topic.
+    #[command(subcommand)]
+    Dlq(crate::commands::dlq::DlqCommand),
     /// Turn the indexed corpus into work items for agents (not built yet).
     Dispatch,
 }

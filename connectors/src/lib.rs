@@ -4,6 +4,8 @@
 //! a position (watermark, item state) is written only after Kafka has
 //! acknowledged the messages it covers.
 
+pub mod atlassian;
+pub mod jira;
 pub mod publish;
 pub mod state;
 pub mod summary;

@@ -24,6 +24,7 @@ pub struct Config {
     pub embedder: EmbedderConfig,
     pub indexer: IndexerConfig,
     pub vault: VaultConfig,
+    pub jira: JiraConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -143,6 +144,9 @@ pub struct IndexerConfig {
     /// With `--until-idle`: how long the consumer must see nothing new, once
     /// caught up, before exiting.
     pub idle_ms: u64,
+    /// Largest message (document JSON) indexed; bigger ones are dead-lettered
+    /// as `DocumentTooLarge` and can be redriven after raising this.
+    pub max_document_bytes: usize,
 }
 
 impl Default for IndexerConfig {
@@ -154,7 +158,15 @@ impl Default for IndexerConfig {
             chunk_tokens: 256,
             chunk_overlap_tokens: 32,
             idle_ms: 1_000,
+            max_document_bytes: 5 * 1024 * 1024,
         }
+    }
+}
+
+impl IndexerConfig {
+    /// Consumer group `tributary dlq` uses to remember what it has handled.
+    pub fn redrive_group(&self) -> String {
+        format!("{}.dlq-redrive", self.group_id)
     }
 }
 
@@ -172,6 +184,98 @@ impl Default for VaultConfig {
         VaultConfig {
             path: None,
             instance: "default".into(),
+        }
+    }
+}
+
+/// Which Jira API family the site speaks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JiraFlavor {
+    /// Jira Cloud (`*.atlassian.net`): REST v3 enhanced search, email + API token.
+    #[default]
+    Cloud,
+    /// Jira Data Center / Server: REST v2 search, personal access token.
+    Datacenter,
+}
+
+/// `tributary sync jira`. The API token is deliberately not a field: it comes
+/// from `TRIBUTARY_JIRA_TOKEN` / `JIRA_API_TOKEN` or from `token_file`, so it
+/// never sits in a config file or on a command line.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct JiraConfig {
+    /// Site URL, e.g. `https://acme.atlassian.net` or `https://jira.example.com/jira`.
+    pub base_url: Option<String>,
+    /// `cloud` or `datacenter`.
+    pub flavor: JiraFlavor,
+    /// Instance name, part of every document id: `jira:<instance>:<KEY>`.
+    pub instance: String,
+    /// Project keys in scope (`project in (...)`); combined with `jql` by AND.
+    pub projects: Vec<String>,
+    /// Extra JQL filter for the scope, without ORDER BY.
+    pub jql: Option<String>,
+    /// Issues per search page.
+    pub page_size: u32,
+    /// Comments per page when an issue has more than the search returned.
+    pub comment_page_size: u32,
+    /// Cloud only: the Atlassian account email the API token belongs to.
+    pub email: Option<String>,
+    /// File holding the API token / personal access token (e.g. a mounted
+    /// Kubernetes secret). Used when neither token variable is set.
+    pub token_file: Option<PathBuf>,
+    /// Put assignee / reporter / comment author emails in documents (off:
+    /// display names only).
+    pub include_emails: bool,
+    /// Re-read window before the watermark, in seconds: JQL compares at minute
+    /// precision and the search index lags behind writes.
+    pub overlap_secs: u64,
+    /// List every key in scope and tombstone vanished issues every Nth run
+    /// (0: only with `--prune`).
+    pub prune_every: u32,
+    /// IANA time zone JQL dates are written in. Default: the account's own
+    /// zone, asked from `/myself`.
+    pub time_zone: Option<String>,
+    /// Data Center only: custom field holding the epic link (e.g. `customfield_10014`).
+    pub epic_link_field: Option<String>,
+    /// Requests in flight at once against the site.
+    pub max_concurrent_requests: usize,
+    /// Whole-request timeout, seconds.
+    pub request_timeout_secs: u64,
+    /// TCP/TLS connect timeout, seconds.
+    pub connect_timeout_secs: u64,
+    /// Retries of one request on 429/502/503/504 or a connection error.
+    pub max_retries: u32,
+    /// Longest backoff between two retries, seconds (a `Retry-After` up to
+    /// `max_retry_after_secs` is honoured as given).
+    pub max_backoff_secs: u64,
+    /// Longest `Retry-After` honoured; a longer one fails the request.
+    pub max_retry_after_secs: u64,
+}
+
+impl Default for JiraConfig {
+    fn default() -> Self {
+        JiraConfig {
+            base_url: None,
+            flavor: JiraFlavor::Cloud,
+            instance: "default".into(),
+            projects: Vec::new(),
+            jql: None,
+            page_size: 100,
+            comment_page_size: 100,
+            email: None,
+            token_file: None,
+            include_emails: false,
+            overlap_secs: 120,
+            prune_every: 24,
+            time_zone: None,
+            epic_link_field: None,
+            max_concurrent_requests: 4,
+            request_timeout_secs: 30,
+            connect_timeout_secs: 10,
+            max_retries: 5,
+            max_backoff_secs: 30,
+            max_retry_after_secs: 300,
         }
     }
 }
@@ -269,6 +373,33 @@ mod tests {
             jail.create_file("t.toml", "[kafka]\ntopik = \"typo\"\n")?;
             let err = Config::load(Some(Path::new("t.toml"))).unwrap_err();
             assert!(err.to_string().contains("topik"), "{err}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn jira_section_loads_from_file_and_env() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "t.toml",
+                "[jira]\nbase_url = \"https://acme.atlassian.net\"\nflavor = \"datacenter\"\nprojects = [\"OPS\", \"DEV\"]\n",
+            )?;
+            jail.set_env("TRIBUTARY_JIRA__PAGE_SIZE", "25");
+            let cfg = Config::load(Some(Path::new("t.toml"))).expect("loads");
+            assert_eq!(cfg.jira.flavor, JiraFlavor::Datacenter);
+            assert_eq!(cfg.jira.projects, ["OPS", "DEV"]);
+            assert_eq!(cfg.jira.page_size, 25);
+            assert_eq!(cfg.jira.overlap_secs, 120);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_jira_token_in_the_file_is_refused() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("t.toml", "[jira]\ntoken = \"hunter2\"\n")?;
+            let err = Config::load(Some(Path::new("t.toml"))).unwrap_err();
+            assert!(err.to_string().contains("token"), "{err}");
             Ok(())
         });
     }

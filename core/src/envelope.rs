@@ -22,8 +22,23 @@ pub const DLQ_HEADER_OFFSET: &str = "__connect.errors.offset";
 pub const DLQ_HEADER_EXCEPTION_CLASS: &str = "__connect.errors.exception.class.name";
 pub const DLQ_HEADER_EXCEPTION_MESSAGE: &str = "__connect.errors.exception.message";
 pub const DLQ_HEADER_STAGE: &str = "__connect.errors.stage";
+/// Short error class (`InvalidJson`, `DocumentTooLarge`...): what `dlq --class` filters on.
+pub const DLQ_HEADER_CLASS: &str = "tributary.errors.class";
+pub const DLQ_HEADER_ATTEMPTS: &str = "tributary.errors.attempts";
+/// When this message first failed; kept across redrives.
+pub const DLQ_HEADER_FIRST_FAILED_AT: &str = "tributary.errors.first_failed_at";
+/// When it failed this time.
 pub const DLQ_HEADER_FAILED_AT: &str = "tributary.errors.failed_at";
 pub const DLQ_HEADER_INDEXER_VERSION: &str = "tributary.errors.indexer_version";
+/// How many times `tributary dlq redrive` has re-published this message.
+pub const HEADER_REDRIVE_COUNT: &str = "tributary.redrive.count";
+
+/// Headers that describe a failure, stripped when a message is redriven
+/// (the first-failure time is kept: it dates the problem, not the attempt).
+pub fn is_error_header(key: &str) -> bool {
+    (key.starts_with("__connect.errors.") || key.starts_with("tributary.errors."))
+        && key != DLQ_HEADER_FIRST_FAILED_AT
+}
 
 /// A document ready to be produced.
 pub struct Encoded {

@@ -23,6 +23,7 @@ use tributary_core::kafka::{self, KafkaError};
 use tributary_core::Document;
 
 use crate::dlq::DeadLetters;
+use crate::reject;
 use crate::pipeline::{BatchStats, Pipeline};
 
 #[derive(Debug, thiserror::Error)]
@@ -173,7 +174,7 @@ impl Indexer {
         let mut order: Vec<String> = Vec::new();
         let mut poison = Vec::new();
         for msg in batch {
-            match Document::from_json_bytes(msg.payload().unwrap_or_default()) {
+            match reject::accept(msg.payload(), self.settings.max_document_bytes) {
                 Ok(doc) => {
                     if !latest.contains_key(&doc.id) {
                         order.push(doc.id.clone());
@@ -181,12 +182,12 @@ impl Indexer {
                     // Later offsets win: the batch's final state per id.
                     latest.insert(doc.id.clone(), doc);
                 }
-                Err(err) => poison.push((msg, err.to_string())),
+                Err(rejection) => poison.push((msg, rejection)),
             }
         }
-        for (msg, reason) in poison {
+        for (msg, rejection) in poison {
             loop {
-                match dlq.send(msg, "DocumentError", &reason).await {
+                match dlq.send(msg, &rejection, 1).await {
                     Ok(()) => {
                         stats.dead_lettered += 1;
                         break;

@@ -9,6 +9,7 @@ pub mod dlq;
 pub mod embed;
 pub mod pipeline;
 pub mod registry;
+pub mod reject;
 pub mod search;
 pub mod store;
 

@@ -1,6 +1,7 @@
 //! One module per subcommand; each turns parsed arguments and the loaded
 //! configuration into library calls and prints the result.
 
+pub mod dlq;
 mod index;
 mod migrate;
 mod search;
@@ -22,7 +23,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Search(args) => search::run(&config, args).await,
         Command::Migrate(args) => migrate::run(&config, args).await,
         Command::Status(args) => status::run(&config, args).await,
-        Command::Dlq => not_built("dlq", "the DLQ redrive command"),
+        Command::Dlq(cmd) => dlq::run(&config, cmd).await,
         Command::Dispatch => not_built("dispatch", "the dispatcher"),
     }
 }

@@ -7,4 +7,5 @@
 mod support;
 
 mod cli_binary;
+mod dlq_redrive;
 mod vault_pipeline;

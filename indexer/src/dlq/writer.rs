@@ -10,6 +10,8 @@ use tributary_core::config::KafkaConfig;
 use tributary_core::envelope::*;
 use tributary_core::kafka::{self, KafkaError};
 
+use crate::reject::Rejection;
+
 pub struct DeadLetters {
     producer: FutureProducer,
     topic: String,
@@ -33,55 +35,52 @@ impl DeadLetters {
     }
 
     /// Writes `msg` to the DLQ and waits for the acknowledgement.
-    pub async fn send(
-        &self,
-        msg: &OwnedMessage,
-        class: &str,
-        reason: &str,
-    ) -> Result<(), KafkaError> {
+    pub async fn send(&self, msg: &OwnedMessage, rejection: &Rejection, attempts: u32) -> Result<(), KafkaError> {
+        let now = chrono::Utc::now().to_rfc3339();
+        let mut first_failed_at = None;
         let mut headers = OwnedHeaders::new();
         if let Some(original) = msg.headers() {
             for h in original.iter() {
-                headers = headers.insert(Header {
-                    key: h.key,
-                    value: h.value,
-                });
+                if h.key == DLQ_HEADER_FIRST_FAILED_AT {
+                    first_failed_at = h.value.map(|v| String::from_utf8_lossy(v).to_string());
+                    continue;
+                }
+                // A message failing again after a redrive: describe this failure only.
+                if is_error_header(h.key) {
+                    continue;
+                }
+                headers = headers.insert(Header { key: h.key, value: h.value });
             }
         }
+        let first_failed_at = first_failed_at.unwrap_or_else(|| now.clone());
         let partition = msg.partition().to_string();
         let offset = msg.offset().to_string();
-        let failed_at = chrono::Utc::now().to_rfc3339();
+        let attempts = attempts.to_string();
+        let exception_class = format!("tributary.{}", rejection.class);
         for (key, value) in [
             (DLQ_HEADER_TOPIC, msg.topic()),
             (DLQ_HEADER_PARTITION, partition.as_str()),
             (DLQ_HEADER_OFFSET, offset.as_str()),
-            (DLQ_HEADER_EXCEPTION_CLASS, class),
-            (DLQ_HEADER_EXCEPTION_MESSAGE, reason),
-            (DLQ_HEADER_STAGE, "PARSE"),
-            (DLQ_HEADER_FAILED_AT, failed_at.as_str()),
+            (DLQ_HEADER_EXCEPTION_CLASS, exception_class.as_str()),
+            (DLQ_HEADER_EXCEPTION_MESSAGE, rejection.reason.as_str()),
+            (DLQ_HEADER_STAGE, "VALUE_CONVERTER"),
+            (DLQ_HEADER_CLASS, rejection.class),
+            (DLQ_HEADER_ATTEMPTS, attempts.as_str()),
+            (DLQ_HEADER_FIRST_FAILED_AT, first_failed_at.as_str()),
+            (DLQ_HEADER_FAILED_AT, now.as_str()),
             (DLQ_HEADER_INDEXER_VERSION, env!("CARGO_PKG_VERSION")),
         ] {
-            headers = headers.insert(Header {
-                key,
-                value: Some(value),
-            });
+            headers = headers.insert(Header { key, value: Some(value) });
         }
-        let mut record: FutureRecord<'_, [u8], [u8]> =
-            FutureRecord::to(&self.topic).headers(headers);
+        let mut record: FutureRecord<'_, [u8], [u8]> = FutureRecord::to(&self.topic).headers(headers);
         if let Some(key) = msg.key() {
             record = record.key(key);
         }
         if let Some(payload) = msg.payload() {
             record = record.payload(payload);
         }
-        tracing::warn!(
-            topic = msg.topic(),
-            partition = msg.partition(),
-            offset = msg.offset(),
-            class,
-            reason,
-            "message dead-lettered"
-        );
+        tracing::warn!(topic = msg.topic(), partition = msg.partition(), offset = msg.offset(),
+            class = rejection.class, reason = %rejection.reason, "message dead-lettered");
         self.producer
             .send(record, Timeout::After(self.timeout))
             .await

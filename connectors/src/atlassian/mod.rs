@@ -1,0 +1,14 @@
+//! The HTTP layer every Atlassian connector (Jira now, Confluence next)
+//! talks through: authentication, a cap on concurrent requests, timeouts,
+//! retries with jittered exponential backoff that honour `Retry-After`, and
+//! errors that say which credential or permission is at fault.
+
+mod auth;
+mod client;
+mod error;
+mod retry;
+
+pub use auth::Auth;
+pub use client::{AtlassianClient, ClientSettings};
+pub use error::AtlassianError;
+pub use retry::RetryPolicy;

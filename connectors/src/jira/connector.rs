@@ -1,0 +1,510 @@
+//! One Jira sync run.
+//!
+//! Pages through `(<scope>) AND updated >= "<watermark − overlap>" ORDER BY
+//! updated ASC, key ASC`; each page is published and its acknowledged items
+//! recorded before the next is fetched, so an interrupted run keeps what it
+//! finished. The watermark (max acknowledged `updated`) moves only at the
+//! end of a run in which everything was acknowledged. The next run re-reads
+//! from the old watermark and skips issues whose `updated` (the item
+//! fingerprint) is already recorded: the overlap costs requests, not
+//! messages. Deletions come from a periodic slim listing of every key.
+
+use std::collections::{HashMap, HashSet};
+use std::time::Instant;
+
+use chrono::{DateTime, Utc};
+use futures::stream::{self, StreamExt, TryStreamExt};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use tributary_core::config::KafkaConfig;
+use tributary_core::{Document, SourceRef};
+
+use super::api::{ApiError, JiraApi};
+use super::issue::Renderer;
+use super::jql::{self, JqlZone};
+use super::model::{fingerprint, parse_jira_time, Comment, RawIssue};
+use super::options::JiraSyncOptions;
+use super::pager::Pager;
+use super::report::{JiraProgress, JiraSyncReport};
+use crate::atlassian::{AtlassianClient, AtlassianError};
+use crate::publish::{PublishError, Publisher};
+use crate::state::{ItemRecord, ItemState, SyncStateStore};
+
+pub const KIND: &str = "jira";
+
+/// The fields a search asks for: everything a document is built from.
+const FIELDS: [&str; 16] = [
+    "summary",
+    "description",
+    "comment",
+    "project",
+    "issuetype",
+    "status",
+    "priority",
+    "labels",
+    "components",
+    "assignee",
+    "reporter",
+    "created",
+    "updated",
+    "resolutiondate",
+    "issuelinks",
+    "parent",
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum JiraSyncError {
+    #[error(transparent)]
+    Api(#[from] ApiError),
+    #[error(transparent)]
+    Http(#[from] AtlassianError),
+    #[error(transparent)]
+    Publish(#[from] PublishError),
+    #[error("connector state in PostgreSQL: {0}")]
+    State(#[from] sqlx::Error),
+    #[error("Kafka acknowledged {acked} of {total} messages; first failure: {first_error}. \
+             Acknowledged issues are recorded, the watermark is unchanged; rerun to publish the rest")]
+    Incomplete {
+        acked: usize,
+        total: usize,
+        first_error: String,
+    },
+}
+
+/// Connector-specific state kept in `connector_sync_state.cursor`.
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
+struct Cursor {
+    /// Successful runs so far (drives the prune cadence).
+    runs: u64,
+    /// `runs` at the last prune.
+    last_prune_run: u64,
+    last_prune_at: Option<DateTime<Utc>>,
+    /// The zone JQL dates were written in, for `status` readers.
+    jql_time_zone: Option<String>,
+    /// Keys acknowledged at exactly the watermark instant.
+    keys_at_watermark: Vec<String>,
+}
+
+/// Runs one sync. On any error the run is recorded as failed and the
+/// watermark stays where it was.
+pub async fn sync(
+    opts: &JiraSyncOptions,
+    kafka: &KafkaConfig,
+    store: &SyncStateStore,
+    progress: &(dyn Fn(JiraProgress) + Send + Sync),
+) -> Result<JiraSyncReport, JiraSyncError> {
+    let started = Instant::now();
+    let connector_id = format!("{KIND}:{}", opts.instance);
+    let mut report = JiraSyncReport::default();
+    report.summary.connector_id = connector_id.clone();
+    report.summary.dry_run = opts.dry_run;
+    let client = AtlassianClient::new(opts.http.clone())?;
+    let mut run = Run {
+        opts,
+        store,
+        connector_id: &connector_id,
+        api: JiraApi::new(client.clone(), opts.flavor),
+        report: &mut report,
+        progress,
+    };
+    if opts.dry_run {
+        let result = run.run(kafka).await;
+        report.retries = client.retries();
+        result?;
+    } else {
+        store.begin_run(&connector_id, KIND).await?;
+        let result = run.run(kafka).await;
+        report.retries = client.retries();
+        if let Err(err) = result {
+            store
+                .fail_run(&connector_id, &err.to_string(), report.summary.published as i64)
+                .await?;
+            return Err(err);
+        }
+    }
+    report.summary.duration = started.elapsed();
+    Ok(report)
+}
+
+struct Run<'a> {
+    opts: &'a JiraSyncOptions,
+    store: &'a SyncStateStore,
+    connector_id: &'a str,
+    api: JiraApi,
+    report: &'a mut JiraSyncReport,
+    progress: &'a (dyn Fn(JiraProgress) + Send + Sync),
+}
+
+/// An issue that needs rendering (its `updated` is new to us).
+struct Candidate {
+    raw: RawIssue,
+    updated: DateTime<Utc>,
+}
+
+impl Run<'_> {
+    async fn run(&mut self, kafka: &KafkaConfig) -> Result<(), JiraSyncError> {
+        // Connect first: a dead broker is reported before Jira is asked anything.
+        let publisher = if self.opts.dry_run {
+            None
+        } else {
+            Some(Publisher::connect(kafka)?)
+        };
+        let state = self.store.get(self.connector_id).await?;
+        let mut cursor: Cursor = state
+            .as_ref()
+            .and_then(|s| serde_json::from_value(s.cursor.clone()).ok())
+            .unwrap_or_default();
+        let old_watermark = state.as_ref().and_then(|s| s.watermark);
+        // Also the credential check: a 401 here names the token at fault.
+        let zone = self.jql_zone().await?;
+        cursor.jql_time_zone = Some(zone.name().to_owned());
+
+        let since = match (self.opts.full, old_watermark) {
+            (false, Some(w)) => {
+                let overlap = chrono::Duration::from_std(self.opts.overlap)
+                    .unwrap_or_else(|_| chrono::Duration::minutes(2));
+                Some(w - overlap)
+            }
+            _ => None,
+        };
+        let jql = jql::incremental(&self.opts.scope, since, &zone);
+        tracing::info!(connector = self.connector_id, %jql, zone = zone.name(), "searching Jira");
+
+        let mut previous = self.store.items(self.connector_id).await?;
+        let renderer = self.renderer();
+        let mut seen: HashMap<String, DateTime<Utc>> = HashMap::new();
+        let mut watermark: Option<DateTime<Utc>> = None;
+        let mut keys_at_watermark: Vec<String> = Vec::new();
+        let fields = self.fields();
+        // The pager borrows its own handle (cheap: the client is shared)
+        // so `self` stays free for publishing between pages.
+        let api = self.api.clone();
+        let mut pager = Pager::new(&api, self.opts.flavor, jql, fields, self.opts.page_size);
+        while let Some(page) = pager.next_page().await? {
+            self.report.pages += 1;
+            let mut candidates = Vec::new();
+            for value in page {
+                let Some((raw, updated)) = decode(value) else {
+                    self.report.summary.skipped += 1;
+                    continue;
+                };
+                if seen.get(&raw.key).is_some_and(|u| *u >= updated) {
+                    continue; // seen already this run (overlap or restarted paging)
+                }
+                seen.insert(raw.key.clone(), updated);
+                self.report.summary.scanned += 1;
+                let doc_id = renderer.doc_id(&raw.key);
+                let prev = previous.get(&doc_id).filter(|p| !p.deleted);
+                if !self.opts.full && prev.is_some_and(|p| p.fingerprint == fingerprint(updated)) {
+                    self.report.summary.unchanged += 1;
+                    advance(&mut watermark, &mut keys_at_watermark, updated, &raw.key);
+                    continue;
+                }
+                candidates.push(Candidate { raw, updated });
+            }
+            let rendered = self.render_all(&renderer, candidates).await?;
+            let mut to_publish: Vec<(Document, ItemRecord, String)> = Vec::new();
+            let mut touched: Vec<ItemRecord> = Vec::new();
+            for (doc, key) in rendered {
+                let record = ItemRecord {
+                    doc_id: doc.id.clone(),
+                    state: ItemState {
+                        fingerprint: fingerprint(doc.updated_at),
+                        content_hash: doc.content_hash.clone(),
+                        deleted: false,
+                    },
+                };
+                let prev = previous.get(&doc.id).filter(|p| !p.deleted);
+                if prev.is_some_and(|p| p.content_hash == doc.content_hash) {
+                    // Touched but nothing indexed changed: remember the new
+                    // `updated`, publish nothing.
+                    self.report.summary.unchanged += 1;
+                    advance(&mut watermark, &mut keys_at_watermark, doc.updated_at, &key);
+                    touched.push(record);
+                } else {
+                    to_publish.push((doc, record, key));
+                }
+            }
+            let acked = self
+                .publish(publisher.as_ref(), &to_publish, touched)
+                .await?;
+            for i in acked {
+                let (doc, record, key) = &to_publish[i];
+                advance(&mut watermark, &mut keys_at_watermark, doc.updated_at, key);
+                previous.insert(record.doc_id.clone(), record.state.clone());
+            }
+            (self.progress)(JiraProgress {
+                pages: self.report.pages,
+                fetched: self.report.summary.scanned,
+                published: self.report.summary.published,
+            });
+        }
+        if pager.unreliable() {
+            tracing::warn!(
+                connector = self.connector_id,
+                "results kept shifting while paging; the watermark stays where it was so the next run re-reads this window"
+            );
+            watermark = None;
+        }
+
+        let due = self.opts.prune
+            || (self.opts.prune_every > 0
+                && cursor.runs + 1 - cursor.last_prune_run >= u64::from(self.opts.prune_every));
+        if due {
+            if self.prune(publisher.as_ref(), &renderer, &previous).await? {
+                cursor.last_prune_run = cursor.runs + 1;
+                cursor.last_prune_at = Some(Utc::now());
+                self.report.pruned = true;
+            }
+        }
+
+        let new_watermark = watermark.max(old_watermark);
+        self.report.watermark = new_watermark;
+        if self.opts.dry_run {
+            return Ok(());
+        }
+        cursor.runs += 1;
+        if watermark.is_some() && watermark == new_watermark {
+            cursor.keys_at_watermark = keys_at_watermark;
+        }
+        let cursor = serde_json::to_value(&cursor).unwrap_or(Value::Null);
+        self.store
+            .finish_run(
+                self.connector_id,
+                watermark,
+                &cursor,
+                self.report.summary.published as i64,
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn jql_zone(&self) -> Result<JqlZone, JiraSyncError> {
+        let me = self.api.myself().await?;
+        let name = self.opts.time_zone.clone().or(me.time_zone);
+        Ok(match name.as_deref() {
+            Some(name) => JqlZone::named(name).unwrap_or_else(|| {
+                tracing::warn!(zone = name, "unknown time zone; JQL dates will be written 12 h early");
+                JqlZone::Unknown
+            }),
+            None => {
+                tracing::warn!("Jira did not say the account's time zone; JQL dates will be written 12 h early");
+                JqlZone::Unknown
+            }
+        })
+    }
+
+    fn renderer(&self) -> Renderer {
+        Renderer {
+            source: SourceRef {
+                kind: KIND.into(),
+                instance: self.opts.instance.clone(),
+            },
+            flavor: self.opts.flavor,
+            base_url: self.api.client().base_url().to_string(),
+            include_emails: self.opts.include_emails,
+            epic_link_field: self.opts.epic_link_field.clone(),
+        }
+    }
+
+    fn fields(&self) -> Vec<String> {
+        let mut fields: Vec<String> = FIELDS.iter().map(|f| (*f).to_owned()).collect();
+        if let Some(epic) = &self.opts.epic_link_field {
+            fields.push(epic.clone());
+        }
+        fields
+    }
+
+    /// Fetches the comments a search page did not include (concurrently,
+    /// within the client's cap) and renders each candidate.
+    async fn render_all(
+        &mut self,
+        renderer: &Renderer,
+        candidates: Vec<Candidate>,
+    ) -> Result<Vec<(Document, String)>, JiraSyncError> {
+        let api = &self.api;
+        let page_size = self.opts.comment_page_size;
+        let with_comments: Vec<(Candidate, Vec<Comment>)> = stream::iter(candidates)
+            .map(|c| async move {
+                let comments = all_comments(api, &c.raw, page_size).await?;
+                Ok::<_, ApiError>((c, comments))
+            })
+            .buffered(self.opts.http.max_concurrent_requests.max(1))
+            .try_collect()
+            .await?;
+        let mut out = Vec::with_capacity(with_comments.len());
+        for (c, comments) in with_comments {
+            let rendered = renderer.render(&c.raw, c.updated, &comments);
+            for (kind, n) in rendered.unknown_nodes {
+                tracing::debug!(key = %c.raw.key, node = %kind, n, "unknown ADF node kept as text");
+                *self.report.unknown_adf_nodes.entry(kind).or_default() += n;
+            }
+            out.push((rendered.doc, c.raw.key));
+        }
+        Ok(out)
+    }
+
+    /// Publishes, records what Kafka acknowledged (plus `touched`), and
+    /// returns the acknowledged indexes. Fails the run on any unacked message.
+    async fn publish(
+        &mut self,
+        publisher: Option<&Publisher>,
+        batch: &[(Document, ItemRecord, String)],
+        touched: Vec<ItemRecord>,
+    ) -> Result<Vec<usize>, JiraSyncError> {
+        let Some(publisher) = publisher else {
+            self.report.summary.published += batch.len() as u64;
+            return Ok(Vec::new());
+        };
+        let docs: Vec<Document> = batch.iter().map(|(d, _, _)| d.clone()).collect();
+        let outcome = if docs.is_empty() {
+            Default::default()
+        } else {
+            publisher.publish_all(&docs).await?
+        };
+        let mut records = touched;
+        records.extend(outcome.acked.iter().map(|&i| batch[i].1.clone()));
+        if !records.is_empty() {
+            self.store.record_items(self.connector_id, &records).await?;
+        }
+        self.report.summary.published += outcome.acked.len() as u64;
+        self.report.summary.failed += outcome.failed.len() as u64;
+        if let Some((_, first_error)) = outcome.failed.first() {
+            return Err(JiraSyncError::Incomplete {
+                acked: outcome.acked.len(),
+                total: docs.len(),
+                first_error: first_error.clone(),
+            });
+        }
+        Ok(outcome.acked)
+    }
+
+    /// Lists every key in scope (no fields) and tombstones recorded issues
+    /// that are gone or out of scope. Returns false when the listing could
+    /// not be trusted (and nothing was tombstoned).
+    async fn prune(
+        &mut self,
+        publisher: Option<&Publisher>,
+        renderer: &Renderer,
+        previous: &HashMap<String, ItemState>,
+    ) -> Result<bool, JiraSyncError> {
+        let listing = jql::listing(&self.opts.scope);
+        let api = self.api.clone();
+        let mut pager = Pager::new(
+            &api,
+            self.opts.flavor,
+            listing,
+            vec!["key".to_owned()],
+            self.opts.listing_page_size,
+        );
+        let mut alive = HashSet::new();
+        while let Some(page) = pager.next_page().await? {
+            self.report.pages += 1;
+            for issue in page {
+                if let Some(key) = issue.get("key").and_then(Value::as_str) {
+                    alive.insert(renderer.doc_id(key));
+                }
+            }
+        }
+        if pager.unreliable() {
+            tracing::warn!(
+                connector = self.connector_id,
+                "the key listing kept shifting; no tombstones this run"
+            );
+            return Ok(false);
+        }
+        let now = Utc::now();
+        let mut gone: Vec<&String> = previous
+            .iter()
+            .filter(|(id, p)| !p.deleted && !alive.contains(*id))
+            .map(|(id, _)| id)
+            .collect();
+        gone.sort();
+        let batch: Vec<(Document, ItemRecord, String)> = gone
+            .into_iter()
+            .map(|id| {
+                let doc = Document::tombstone(id.clone(), renderer.source.clone(), now);
+                let record = ItemRecord {
+                    doc_id: id.clone(),
+                    state: ItemState {
+                        fingerprint: String::new(),
+                        content_hash: doc.content_hash.clone(),
+                        deleted: true,
+                    },
+                };
+                (doc, record, id.clone())
+            })
+            .collect();
+        tracing::info!(
+            connector = self.connector_id,
+            alive = alive.len(),
+            tombstones = batch.len(),
+            "pruned against the key listing"
+        );
+        let acked = self.publish(publisher, &batch, Vec::new()).await?;
+        self.report.summary.tombstones += if publisher.is_some() {
+            acked.len() as u64
+        } else {
+            batch.len() as u64
+        };
+        Ok(true)
+    }
+}
+
+/// Decodes one issue of a search page; an undecodable one is skipped with
+/// a warning rather than failing the page.
+fn decode(value: Value) -> Option<(RawIssue, DateTime<Utc>)> {
+    let key = value.get("key").and_then(Value::as_str).unwrap_or("?").to_owned();
+    let raw: RawIssue = match serde_json::from_value(value) {
+        Ok(raw) => raw,
+        Err(err) => {
+            tracing::warn!(key, error = %err, "cannot decode Jira issue; skipped");
+            return None;
+        }
+    };
+    let Some(updated) = raw.fields.updated.as_deref().and_then(parse_jira_time) else {
+        tracing::warn!(key, "Jira issue has no readable `updated`; skipped");
+        return None;
+    };
+    Some((raw, updated))
+}
+
+/// Every comment of an issue: the ones the search returned, then the rest
+/// page by page when the search said there are more.
+async fn all_comments(
+    api: &JiraApi,
+    raw: &RawIssue,
+    page_size: u32,
+) -> Result<Vec<Comment>, ApiError> {
+    let Some(first) = &raw.fields.comment else {
+        return Ok(Vec::new());
+    };
+    let mut comments = first.comments.clone();
+    let total = first.total.unwrap_or(0);
+    while (comments.len() as u64) < total {
+        let page = api.comments(&raw.key, comments.len() as u64, page_size).await?;
+        if page.comments.is_empty() {
+            break; // deleted meanwhile; take what there is
+        }
+        comments.extend(page.comments);
+    }
+    Ok(comments)
+}
+
+fn advance(
+    watermark: &mut Option<DateTime<Utc>>,
+    keys: &mut Vec<String>,
+    updated: DateTime<Utc>,
+    key: &str,
+) {
+    match (*watermark).cmp(&Some(updated)) {
+        std::cmp::Ordering::Less => {
+            *watermark = Some(updated);
+            keys.clear();
+            keys.push(key.to_owned());
+        }
+        std::cmp::Ordering::Equal => keys.push(key.to_owned()),
+        std::cmp::Ordering::Greater => {}
+    }
+}

@@ -1,0 +1,88 @@
+//! What one Jira sync run needs, resolved from `[jira]` and the CLI flags.
+
+use std::time::Duration;
+
+use tributary_core::config::{JiraConfig, JiraFlavor};
+
+use super::jql;
+use crate::atlassian::{Auth, ClientSettings, RetryPolicy};
+
+#[derive(Debug, Clone)]
+pub struct JiraSyncOptions {
+    pub instance: String,
+    pub flavor: JiraFlavor,
+    /// Scope JQL (projects and filter), without ORDER BY.
+    pub scope: String,
+    pub page_size: u32,
+    pub comment_page_size: u32,
+    /// Page size of the slim key listing used for deletions.
+    pub listing_page_size: u32,
+    pub include_emails: bool,
+    pub overlap: Duration,
+    /// Prune every Nth run (0: only when `prune` is set).
+    pub prune_every: u32,
+    /// JQL zone override; `None`: the account's zone from `/myself`.
+    pub time_zone: Option<String>,
+    pub epic_link_field: Option<String>,
+    pub http: ClientSettings,
+    /// Ignore the watermark and the per-item fingerprints: re-read every
+    /// issue in scope (still publishing only changed content).
+    pub full: bool,
+    /// List every key in scope and tombstone the vanished ones this run.
+    pub prune: bool,
+    /// Report what would be published; publish and record nothing.
+    pub dry_run: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum OptionsError {
+    #[error("jira.base_url is not set (e.g. https://acme.atlassian.net)")]
+    MissingBaseUrl,
+    #[error(transparent)]
+    EmptyScope(#[from] jql::EmptyScope),
+    #[error("jira.page_size must be between 1 and 5000, got {0}")]
+    PageSize(u32),
+}
+
+impl JiraSyncOptions {
+    pub fn from_config(cfg: &JiraConfig, auth: Auth) -> Result<Self, OptionsError> {
+        let base_url = cfg
+            .base_url
+            .clone()
+            .filter(|u| !u.trim().is_empty())
+            .ok_or(OptionsError::MissingBaseUrl)?;
+        if !(1..=5000).contains(&cfg.page_size) {
+            return Err(OptionsError::PageSize(cfg.page_size));
+        }
+        let scope = jql::scope(&cfg.projects, cfg.jql.as_deref())?;
+        Ok(JiraSyncOptions {
+            instance: cfg.instance.clone(),
+            flavor: cfg.flavor,
+            scope,
+            page_size: cfg.page_size,
+            comment_page_size: cfg.comment_page_size.max(1),
+            listing_page_size: 1000,
+            include_emails: cfg.include_emails,
+            overlap: Duration::from_secs(cfg.overlap_secs),
+            prune_every: cfg.prune_every,
+            time_zone: cfg.time_zone.clone(),
+            epic_link_field: cfg.epic_link_field.clone(),
+            http: ClientSettings {
+                base_url,
+                auth,
+                max_concurrent_requests: cfg.max_concurrent_requests.max(1),
+                request_timeout: Duration::from_secs(cfg.request_timeout_secs.max(1)),
+                connect_timeout: Duration::from_secs(cfg.connect_timeout_secs.max(1)),
+                retry: RetryPolicy {
+                    max_retries: cfg.max_retries,
+                    max_backoff: Duration::from_secs(cfg.max_backoff_secs.max(1)),
+                    max_retry_after: Duration::from_secs(cfg.max_retry_after_secs),
+                    ..RetryPolicy::default()
+                },
+            },
+            full: false,
+            prune: false,
+            dry_run: false,
+        })
+    }
+}

@@ -1,0 +1,55 @@
+//! What a Jira run reports: the common [`SyncSummary`] plus the numbers an
+//! operator of an HTTP source needs (pages, retries, unknown ADF nodes).
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::summary::SyncSummary;
+
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct JiraSyncReport {
+    /// `scanned` counts distinct issues fetched.
+    #[serde(flatten)]
+    pub summary: SyncSummary,
+    /// Search pages requested (the slim listing included).
+    pub pages: u64,
+    /// HTTP retries (429, 5xx overloads, connection errors).
+    pub retries: u64,
+    /// Whether this run listed every key and looked for deletions.
+    pub pruned: bool,
+    pub unknown_adf_nodes: BTreeMap<String, u64>,
+    /// The watermark after the run.
+    pub watermark: Option<DateTime<Utc>>,
+}
+
+/// Progress while a run pages through Jira.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct JiraProgress {
+    pub pages: u64,
+    pub fetched: u64,
+    pub published: u64,
+}
+
+impl fmt::Display for JiraSyncReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = &self.summary;
+        write!(
+            f,
+            "{}{}: fetched {}, published {}, unchanged {}, tombstones {}, skipped {}, failed {}, pages {}, retries {} in {:.1}s",
+            s.connector_id,
+            if s.dry_run { " (dry run)" } else { "" },
+            s.scanned,
+            s.published,
+            s.unchanged,
+            s.tombstones,
+            s.skipped,
+            s.failed,
+            self.pages,
+            self.retries,
+            s.duration.as_secs_f64()
+        )
+    }
+}

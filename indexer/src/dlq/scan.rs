@@ -1,0 +1,161 @@
+//! Reads the dead-letter topic from the redrive group's committed offsets to
+//! the end (as it was when the scan started) and keeps what is pending.
+
+use std::collections::{BTreeMap, HashSet};
+use std::time::{Duration, Instant};
+
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::error::{KafkaError as RdKafkaError, RDKafkaErrorCode};
+use rdkafka::message::Message;
+use rdkafka::{Offset, TopicPartitionList};
+use tributary_core::config::KafkaConfig;
+use tributary_core::kafka::{self, KafkaError};
+
+use super::letter::DeadLetter;
+use super::resolved::Resolved;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DlqError {
+    #[error(transparent)]
+    Kafka(#[from] KafkaError),
+    #[error("dlq_resolved table: {0} (run `tributary migrate`?)")]
+    Db(#[from] sqlx::Error),
+    #[error("reading the dead-letter topic made no progress for {0:?}")]
+    Stalled(Duration),
+    #[error("background task failed: {0}")]
+    Task(String),
+}
+
+impl From<RdKafkaError> for DlqError {
+    fn from(e: RdKafkaError) -> Self {
+        DlqError::Kafka(KafkaError::Client(e))
+    }
+}
+
+/// Where the redrive group stands on one partition.
+#[derive(Debug, Clone)]
+pub struct PartitionState {
+    /// First offset not yet committed as handled.
+    pub committed: i64,
+    /// End of the partition when the scan started.
+    pub high: i64,
+    /// Every offset read in `committed..high`, in order.
+    pub offsets: Vec<i64>,
+}
+
+#[derive(Debug)]
+pub struct Pending {
+    pub topic: String,
+    /// Not yet handled, in partition and offset order.
+    pub letters: Vec<DeadLetter>,
+    /// Handled beyond the committed prefix (from `dlq_resolved`).
+    pub resolved: HashSet<(i32, i64)>,
+    pub partitions: BTreeMap<i32, PartitionState>,
+    /// Messages ever written to the topic and still retained.
+    pub retained: i64,
+}
+
+const STALL: Duration = Duration::from_secs(30);
+
+pub async fn pending(cfg: &KafkaConfig, group: &str, resolved: &Resolved) -> Result<Pending, DlqError> {
+    let topic = cfg.dlq_topic();
+    let handled = resolved.load(&topic).await?;
+    let cfg = cfg.clone();
+    let group = group.to_string();
+    let (letters, partitions, retained) = tokio::task::spawn_blocking(move || read_to_end(&cfg, &group))
+        .await
+        .map_err(|e| DlqError::Task(e.to_string()))??;
+    let letters = letters
+        .into_iter()
+        .filter(|l| !handled.contains(&(l.partition, l.offset)))
+        .collect();
+    Ok(Pending {
+        topic,
+        letters,
+        resolved: handled,
+        partitions,
+        retained,
+    })
+}
+
+type Scan = (Vec<DeadLetter>, BTreeMap<i32, PartitionState>, i64);
+
+fn read_to_end(cfg: &KafkaConfig, group: &str) -> Result<Scan, DlqError> {
+    let topic = cfg.dlq_topic();
+    let partition_count = kafka::check_topic(cfg, &topic)?;
+    let consumer: BaseConsumer = kafka::client_config(cfg)
+        .set("group.id", group)
+        .set("enable.auto.commit", "false")
+        .set("enable.partition.eof", "true")
+        .set("auto.offset.reset", "earliest")
+        .create()?;
+    let timeout = Duration::from_millis(cfg.connect_timeout_ms);
+    let mut all = TopicPartitionList::new();
+    for p in 0..partition_count as i32 {
+        all.add_partition(&topic, p);
+    }
+    let committed = consumer.committed_offsets(all, timeout)?;
+    let mut partitions = BTreeMap::new();
+    let mut assign = TopicPartitionList::new();
+    let mut retained = 0;
+    for p in 0..partition_count as i32 {
+        let (low, high) = consumer.fetch_watermarks(&topic, p, timeout)?;
+        retained += high - low;
+        let start = match committed.find_partition(&topic, p).map(|e| e.offset()) {
+            Some(Offset::Offset(o)) if o >= low => o,
+            _ => low,
+        };
+        partitions.insert(
+            p,
+            PartitionState {
+                committed: start,
+                high,
+                offsets: Vec::new(),
+            },
+        );
+        if start < high {
+            assign.add_partition_offset(&topic, p, Offset::Offset(start))?;
+        }
+    }
+    let mut open: HashSet<i32> = partitions
+        .iter()
+        .filter(|(_, s)| s.committed < s.high)
+        .map(|(p, _)| *p)
+        .collect();
+    let mut letters = Vec::new();
+    if open.is_empty() {
+        return Ok((letters, partitions, retained));
+    }
+    consumer.assign(&assign)?;
+    let mut last_progress = Instant::now();
+    while !open.is_empty() {
+        match consumer.poll(Duration::from_millis(500)) {
+            Some(Ok(msg)) => {
+                last_progress = Instant::now();
+                let p = msg.partition();
+                let Some(state) = partitions.get_mut(&p) else { continue };
+                if msg.offset() >= state.high {
+                    open.remove(&p);
+                    continue;
+                }
+                state.offsets.push(msg.offset());
+                if msg.offset() + 1 >= state.high {
+                    open.remove(&p);
+                }
+                letters.push(DeadLetter::from_message(msg.detach()));
+            }
+            Some(Err(RdKafkaError::PartitionEOF(p))) => {
+                open.remove(&p);
+            }
+            Some(Err(RdKafkaError::MessageConsumption(RDKafkaErrorCode::PartitionEOF))) => {}
+            Some(Err(err)) => return Err(err.into()),
+            None => {
+                if last_progress.elapsed() > STALL {
+                    return Err(DlqError::Stalled(STALL));
+                }
+            }
+        }
+    }
+    letters.sort_by_key(|l| (l.partition, l.offset));
+    Ok((letters, partitions, retained))
+}
