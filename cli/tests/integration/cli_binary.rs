@@ -128,6 +128,28 @@ fn migrate_sync_index_search_status_through_the_binary() {
         status["connectors"][0]["last_run_status"], "succeeded",
         "{status}"
     );
+    let dlq = ok(
+        tributary(&id, store.path())
+            .args(["dlq", "stats", "--json"])
+            .output()
+            .expect("run"),
+        "dlq stats",
+    );
+    let dlq: serde_json::Value = serde_json::from_str(&dlq).expect("dlq stats JSON");
+    assert_eq!(dlq["pending"], 0, "{dlq}");
+    let dry = ok(
+        tributary(&id, store.path())
+            .args(["dlq", "redrive", "--dry-run", "--json"])
+            .output()
+            .expect("run"),
+        "dlq redrive",
+    );
+    let dry: serde_json::Value = serde_json::from_str(dry.trim()).expect("redrive JSON");
+    assert_eq!(
+        (dry["matched"].as_u64(), dry["dry_run"].as_bool()),
+        (Some(0), Some(true)),
+        "{dry}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
