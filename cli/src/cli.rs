@@ -78,6 +78,31 @@ pub enum Command {
 pub enum SyncCommand {
     /// A folder of markdown notes (Obsidian-style vault).
     Vault(VaultArgs),
+    /// Jira Cloud or Data Center issues, configured in the `[jira]` section.
+    /// The token comes from TRIBUTARY_JIRA_TOKEN / JIRA_API_TOKEN or
+    /// `jira.token_file`, never from the command line.
+    Jira(JiraArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct JiraArgs {
+    /// Ignore the watermark and re-read every issue in scope (only changed
+    /// content is published).
+    #[arg(long)]
+    pub full: bool,
+    /// List every issue key in scope and publish tombstones for issues that
+    /// vanished or left the scope (also done every `jira.prune_every` runs).
+    #[arg(long)]
+    pub prune: bool,
+    /// Report what would be published; publish and record nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Instance name, part of every document id (default: `jira.instance`).
+    #[arg(long)]
+    pub instance: Option<String>,
+    /// Print the run summary as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -23,8 +23,8 @@ use tributary_core::kafka::{self, KafkaError};
 use tributary_core::Document;
 
 use crate::dlq::DeadLetters;
-use crate::reject;
 use crate::pipeline::{BatchStats, Pipeline};
+use crate::reject;
 
 #[derive(Debug, thiserror::Error)]
 pub enum IndexError {

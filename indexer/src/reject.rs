@@ -46,12 +46,18 @@ mod tests {
     #[test]
     fn classes_name_the_cause() {
         assert_eq!(accept(None, 10).unwrap_err().class, "EmptyMessage");
-        assert_eq!(accept(Some(b"{not json"), 100).unwrap_err().class, "InvalidJson");
+        assert_eq!(
+            accept(Some(b"{not json"), 100).unwrap_err().class,
+            "InvalidJson"
+        );
         let big = vec![b' '; 101];
         let err = accept(Some(&big), 100).unwrap_err();
         assert_eq!(err.class, "DocumentTooLarge");
         assert!(err.reason.contains("max_document_bytes"));
         let other_version = br#"{"schema_version":9,"id":"x","source":{"kind":"k","instance":"i"},"updated_at":"2026-01-01T00:00:00Z","content_hash":"h"}"#;
-        assert_eq!(accept(Some(other_version), 1000).unwrap_err().class, "UnsupportedSchemaVersion");
+        assert_eq!(
+            accept(Some(other_version), 1000).unwrap_err().class,
+            "UnsupportedSchemaVersion"
+        );
     }
 }

@@ -100,10 +100,24 @@ pub async fn run(config: &Config, cmd: DlqCommand) -> anyhow::Result<ExitCode> {
             if args.json {
                 println!("{}", serde_json::to_string_pretty(&stats)?);
             } else {
-                println!("topic {}: {} pending ({} bytes), {} retained", stats.topic, stats.pending, stats.pending_bytes, stats.retained);
-                for (name, map) in [("class", &stats.by_class), ("source", &stats.by_source), ("age", &stats.by_age)] {
+                println!(
+                    "topic {}: {} pending ({} bytes), {} retained",
+                    stats.topic, stats.pending, stats.pending_bytes, stats.retained
+                );
+                for (name, map) in [
+                    ("class", &stats.by_class),
+                    ("source", &stats.by_source),
+                    ("age", &stats.by_age),
+                ] {
                     let parts: Vec<String> = map.iter().map(|(k, v)| format!("{k}={v}")).collect();
-                    println!("  by {name:<6} {}", if parts.is_empty() { "-".into() } else { parts.join(" ") });
+                    println!(
+                        "  by {name:<6} {}",
+                        if parts.is_empty() {
+                            "-".into()
+                        } else {
+                            parts.join(" ")
+                        }
+                    );
                 }
                 if let (Some(old), Some(new)) = (stats.oldest_failure, stats.newest_failure) {
                     println!("  oldest failure {old}, newest {new}");
@@ -113,7 +127,12 @@ pub async fn run(config: &Config, cmd: DlqCommand) -> anyhow::Result<ExitCode> {
         DlqCommand::Show(args) => {
             let pending = dlq::pending(&config.kafka, &group, &resolved).await?;
             let filter = args.filter.filter();
-            for letter in pending.letters.iter().filter(|l| filter.matches(l)).take(args.limit) {
+            for letter in pending
+                .letters
+                .iter()
+                .filter(|l| filter.matches(l))
+                .take(args.limit)
+            {
                 if args.json {
                     println!("{}", serde_json::to_string(letter)?);
                 } else {
@@ -147,9 +166,16 @@ pub async fn run(config: &Config, cmd: DlqCommand) -> anyhow::Result<ExitCode> {
                     eprint!("\rredriven {done}/{total}");
                 }
             };
-            let report = dlq::redrive(&config.kafka, &group, &resolved, &opts, &shutdown, &progress)
-                .await
-                .context("redrive")?;
+            let report = dlq::redrive(
+                &config.kafka,
+                &group,
+                &resolved,
+                &opts,
+                &shutdown,
+                &progress,
+            )
+            .await
+            .context("redrive")?;
             if tty {
                 eprintln!();
             }

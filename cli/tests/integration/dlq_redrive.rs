@@ -28,11 +28,17 @@ async fn env_with_dead_letters(small: usize, large: usize) -> TestEnv {
         env.write_note(&format!("small-{i}.md"), &format!("# Small {i}\nShort."));
     }
     for i in 0..large {
-        env.write_note(&format!("large-{i}.md"), &format!("# Large {i}\n\n{}", big_body(i)));
+        env.write_note(
+            &format!("large-{i}.md"),
+            &format!("# Large {i}\n\n{}", big_body(i)),
+        );
     }
     env.sync().await.expect("sync");
     let stats = env.index_until_idle().await;
-    assert_eq!(stats.dead_lettered, large as u64, "large notes should be dead-lettered");
+    assert_eq!(
+        stats.dead_lettered, large as u64,
+        "large notes should be dead-lettered"
+    );
     assert_eq!(stats.docs.indexed, small as u64);
     env
 }
@@ -42,9 +48,13 @@ fn resolved(env: &TestEnv) -> Resolved {
 }
 
 async fn pending(env: &TestEnv) -> dlq::DlqStats {
-    let p = dlq::pending(&env.config.kafka, &env.config.indexer.redrive_group(), &resolved(env))
-        .await
-        .expect("scan DLQ");
+    let p = dlq::pending(
+        &env.config.kafka,
+        &env.config.indexer.redrive_group(),
+        &resolved(env),
+    )
+    .await
+    .expect("scan DLQ");
     dlq::stats(&p, chrono::Utc::now())
 }
 
@@ -53,9 +63,16 @@ async fn redrive(env: &TestEnv, opts: RedriveOptions) -> RedriveReport {
 }
 
 async fn redrive_as(env: &TestEnv, group: &str, opts: RedriveOptions) -> RedriveReport {
-    dlq::redrive(&env.config.kafka, group, &resolved(env), &opts, &CancellationToken::new(), &|_, _| {})
-        .await
-        .expect("redrive")
+    dlq::redrive(
+        &env.config.kafka,
+        group,
+        &resolved(env),
+        &opts,
+        &CancellationToken::new(),
+        &|_, _| {},
+    )
+    .await
+    .expect("redrive")
 }
 
 fn class(c: &str) -> RedriveOptions {
@@ -76,10 +93,14 @@ async fn registry_count(env: &TestEnv) -> i64 {
 }
 
 async fn produce_poison(env: &TestEnv) {
-    let producer: FutureProducer = kafka::client_config(&env.config.kafka).create().expect("producer");
+    let producer: FutureProducer = kafka::client_config(&env.config.kafka)
+        .create()
+        .expect("producer");
     producer
         .send(
-            FutureRecord::to(&env.config.kafka.topic).key("vault:test:poison").payload("{not json"),
+            FutureRecord::to(&env.config.kafka.topic)
+                .key("vault:test:poison")
+                .payload("{not json"),
             Duration::from_secs(10),
         )
         .await
@@ -98,11 +119,18 @@ async fn dead_letters_whose_cause_is_fixed_are_redriven_and_indexed() {
     // The fix: raise the cap. Then redrive and index.
     env.config.indexer.max_document_bytes = 5 * 1024 * 1024;
     let report = redrive(&env, RedriveOptions::default()).await;
-    assert_eq!((report.matched, report.redriven, report.remaining), (3, 3, 0));
+    assert_eq!(
+        (report.matched, report.redriven, report.remaining),
+        (3, 3, 0)
+    );
     let stats = env.index_until_idle().await;
     assert_eq!((stats.docs.indexed, stats.dead_lettered), (3, 0));
     assert_eq!(registry_count(&env).await, 5);
-    assert_eq!(pending(&env).await.pending, 0, "stats must show nothing pending");
+    assert_eq!(
+        pending(&env).await.pending,
+        0,
+        "stats must show nothing pending"
+    );
     assert_eq!(redrive(&env, RedriveOptions::default()).await.matched, 0);
 
     // Idempotent end to end: the same messages redriven again (by another
@@ -133,16 +161,31 @@ async fn a_class_filter_leaves_other_classes_and_dry_run_publishes_nothing() {
     )
     .await;
     assert_eq!((dry.matched, dry.redriven, dry.remaining), (2, 2, 3));
-    assert_eq!(env.topic_messages(), messages, "a dry run published something");
-    assert_eq!(pending(&env).await.pending, 3, "a dry run consumed something");
+    assert_eq!(
+        env.topic_messages(),
+        messages,
+        "a dry run published something"
+    );
+    assert_eq!(
+        pending(&env).await.pending,
+        3,
+        "a dry run consumed something"
+    );
 
     env.config.indexer.max_document_bytes = 5 * 1024 * 1024;
     let report = redrive(&env, class("DocumentTooLarge")).await;
-    assert_eq!((report.matched, report.redriven, report.remaining), (2, 2, 1));
+    assert_eq!(
+        (report.matched, report.redriven, report.remaining),
+        (2, 2, 1)
+    );
     assert_eq!(env.topic_messages(), messages + 2);
     let after = pending(&env).await;
     assert_eq!(after.pending, 1);
-    assert_eq!(after.by_class.get("InvalidJson"), Some(&1), "the other class must stay pending");
+    assert_eq!(
+        after.by_class.get("InvalidJson"),
+        Some(&1),
+        "the other class must stay pending"
+    );
     assert_eq!(redrive(&env, class("DocumentTooLarge")).await.matched, 0);
     assert_eq!(env.index_until_idle().await.docs.indexed, 2);
 }
@@ -161,7 +204,15 @@ async fn an_interrupted_redrive_resumes_without_replaying_what_it_recorded() {
         ..RedriveOptions::default()
     };
     let task = tokio::spawn(async move {
-        dlq::redrive(&kafka, &group, &store, &slow, &CancellationToken::new(), &|_, _| {}).await
+        dlq::redrive(
+            &kafka,
+            &group,
+            &store,
+            &slow,
+            &CancellationToken::new(),
+            &|_, _| {},
+        )
+        .await
     });
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     loop {
@@ -172,28 +223,47 @@ async fn an_interrupted_redrive_resumes_without_replaying_what_it_recorded() {
         if recorded >= 2 {
             break;
         }
-        assert!(tokio::time::Instant::now() < deadline, "redrive made no progress");
-        assert!(!task.is_finished(), "redrive ended before it could be interrupted");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "redrive made no progress"
+        );
+        assert!(
+            !task.is_finished(),
+            "redrive ended before it could be interrupted"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     task.abort();
     assert!(task.await.is_err_and(|e| e.is_cancelled()));
     let first = env.topic_messages() - messages;
-    assert!((2..6).contains(&first), "interrupted run re-published {first}");
+    assert!(
+        (2..6).contains(&first),
+        "interrupted run re-published {first}"
+    );
 
     let rest = redrive(&env, RedriveOptions::default()).await;
     assert_eq!(rest.remaining, 0);
     let total = env.topic_messages() - messages;
     // Recorded messages are never replayed; at most the one in flight at
     // the kill (acked, not yet recorded) goes twice, harmlessly.
-    assert!((6..=7).contains(&total), "re-published {total} for 6 dead letters");
+    assert!(
+        (6..=7).contains(&total),
+        "re-published {total} for 6 dead letters"
+    );
     assert_eq!(first + rest.redriven as i64, total);
 
     env.index_until_idle().await;
     for i in 0..6 {
         let rel = format!("large-{i}.md");
-        let expected = env.expected_chunks(&format!("Large {i}"), &format!("# Large {i}\n\n{}", big_body(i)));
-        assert_eq!(env.points(&TestEnv::doc_id(&rel)).await.len(), expected.len(), "{rel}");
+        let expected = env.expected_chunks(
+            &format!("Large {i}"),
+            &format!("# Large {i}\n\n{}", big_body(i)),
+        );
+        assert_eq!(
+            env.points(&TestEnv::doc_id(&rel)).await.len(),
+            expected.len(),
+            "{rel}"
+        );
     }
     assert_eq!(pending(&env).await.pending, 0);
 }
@@ -206,10 +276,21 @@ async fn the_loop_guard_stops_a_message_that_keeps_failing() {
     for round in 1..=3 {
         let report = redrive(&env, RedriveOptions::default()).await;
         assert_eq!(report.redriven, 1, "round {round}");
-        assert_eq!(env.index_until_idle().await.dead_lettered, 1, "round {round}");
+        assert_eq!(
+            env.index_until_idle().await.dead_lettered,
+            1,
+            "round {round}"
+        );
     }
     let guarded = redrive(&env, RedriveOptions::default()).await;
-    assert_eq!((guarded.redriven, guarded.skipped_loop_guard, guarded.remaining), (0, 1, 1));
+    assert_eq!(
+        (
+            guarded.redriven,
+            guarded.skipped_loop_guard,
+            guarded.remaining
+        ),
+        (0, 1, 1)
+    );
     let forced = redrive(
         &env,
         RedriveOptions {

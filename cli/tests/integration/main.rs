@@ -8,4 +8,6 @@ mod support;
 
 mod cli_binary;
 mod dlq_redrive;
+mod jira_connector;
+mod jira_fake;
 mod vault_pipeline;

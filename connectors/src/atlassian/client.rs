@@ -105,13 +105,13 @@ impl AtlassianClient {
         path: &str,
         build: impl Fn(RequestBuilder) -> RequestBuilder,
     ) -> Result<T, AtlassianError> {
-        let url = self
-            .base
-            .join(path.trim_start_matches('/'))
-            .map_err(|e| AtlassianError::BadUrl {
-                url: path.to_owned(),
-                reason: e.to_string(),
-            })?;
+        let url =
+            self.base
+                .join(path.trim_start_matches('/'))
+                .map_err(|e| AtlassianError::BadUrl {
+                    url: path.to_owned(),
+                    reason: e.to_string(),
+                })?;
         let shown = url_without_query(&url);
         let mut schedule = self.retry.schedule();
         let mut attempt: u32 = 0;
@@ -142,12 +142,13 @@ impl AtlassianClient {
                     (true, format!("{}", answer.status), wait)
                 }
                 Err(err) => {
-                    let retryable = err.is_connect()
-                        || err.is_timeout()
-                        || err.is_request()
-                        || err.is_body();
+                    let retryable =
+                        err.is_connect() || err.is_timeout() || err.is_request() || err.is_body();
                     if !retryable {
-                        return Err(AtlassianError::Transport { url: shown, source: err });
+                        return Err(AtlassianError::Transport {
+                            url: shown,
+                            source: err,
+                        });
                     }
                     (true, err.to_string(), None)
                 }
@@ -184,7 +185,8 @@ impl AtlassianClient {
         // The semaphore is never closed, so acquire cannot fail; if it ever
         // did, going on without a permit beats failing the run.
         let _permit = self.permits.acquire().await.ok();
-        let req = build(self.http.request(method.clone(), url.clone())).header(ACCEPT, "application/json");
+        let req = build(self.http.request(method.clone(), url.clone()))
+            .header(ACCEPT, "application/json");
         let resp = self.auth.apply(req).send().await?;
         self.requests.fetch_add(1, Ordering::Relaxed);
         let status = resp.status();
@@ -238,7 +240,9 @@ fn parse_base(raw: &str) -> Result<Url, AtlassianError> {
     }
     if !url.username().is_empty() || url.password().is_some() {
         // Credentials in the URL would end up in logs and errors.
-        return Err(bad("credentials do not belong in the URL; use the token settings".into()));
+        return Err(bad(
+            "credentials do not belong in the URL; use the token settings".into(),
+        ));
     }
     url.set_query(None);
     url.set_fragment(None);
@@ -263,7 +267,11 @@ mod tests {
     #[test]
     fn base_urls_keep_their_context_path() {
         assert_eq!(
-            parse_base("https://jira.example.com/jira").unwrap().join("rest/api/2/search").unwrap().as_str(),
+            parse_base("https://jira.example.com/jira")
+                .unwrap()
+                .join("rest/api/2/search")
+                .unwrap()
+                .as_str(),
             "https://jira.example.com/jira/rest/api/2/search"
         );
         assert_eq!(

@@ -67,11 +67,17 @@ pub(crate) fn is_retryable_status(status: StatusCode) -> bool {
 
 /// `Retry-After` as seconds or as an HTTP date (RFC 7231 §7.1.3).
 pub(crate) fn retry_after(headers: &HeaderMap, now: DateTime<Utc>) -> Option<Duration> {
-    let value = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim();
+    let value = headers
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim();
     if let Ok(secs) = value.parse::<u64>() {
         return Some(Duration::from_secs(secs));
     }
-    let at = DateTime::parse_from_rfc2822(value).ok()?.with_timezone(&Utc);
+    let at = DateTime::parse_from_rfc2822(value)
+        .ok()?
+        .with_timezone(&Utc);
     Some((at - now).to_std().unwrap_or(Duration::ZERO))
 }
 
@@ -138,7 +144,10 @@ mod tests {
             .map(|_| policy.next_delay(&mut schedule, None))
             .collect();
         assert!(delays[0] >= Duration::from_millis(50) && delays[0] <= Duration::from_millis(150));
-        assert!(delays.iter().all(|d| *d <= Duration::from_millis(1200)), "{delays:?}");
+        assert!(
+            delays.iter().all(|d| *d <= Duration::from_millis(1200)),
+            "{delays:?}"
+        );
         assert_eq!(
             policy.next_delay(&mut schedule, Some(Duration::from_secs(3))),
             Duration::from_secs(3),

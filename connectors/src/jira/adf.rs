@@ -397,7 +397,13 @@ mod tests {
             out.text,
             "## Impact\n\nPing @Jane Doe about [the runbook](https://wiki.example.com/runbook) :fire:\n`kafka-topics` and **bold**\n\nhttps://status.example.com\n\n---"
         );
-        assert_eq!(out.urls, ["https://wiki.example.com/runbook", "https://status.example.com"]);
+        assert_eq!(
+            out.urls,
+            [
+                "https://wiki.example.com/runbook",
+                "https://status.example.com"
+            ]
+        );
         assert!(out.unknown.is_empty());
     }
 
@@ -447,7 +453,10 @@ mod tests {
             ]},
         ]});
         let out = adf_to_text(&doc);
-        assert_eq!(out.text, "still here\n\na glitter b\n\n- [x] shipped\n- [ ] announce");
+        assert_eq!(
+            out.text,
+            "still here\n\na glitter b\n\n- [x] shipped\n- [ ] announce"
+        );
         assert_eq!(out.unknown.get("fancyCallout"), Some(&2));
         assert_eq!(out.unknown.get("sparkle"), Some(&1));
     }
@@ -456,8 +465,12 @@ mod tests {
     fn garbage_is_not_fatal() {
         assert_eq!(adf_to_text(&Value::Null).text, "");
         assert_eq!(adf_to_text(&json!("plain")).text, "plain");
-        assert_eq!(adf_to_text(&json!({"type": "doc", "content": "nope"})).text, "");
-        let weird = json!({"type": "doc", "content": [{"content": [text("x")]}, 7, {"type": "heading"}]});
+        assert_eq!(
+            adf_to_text(&json!({"type": "doc", "content": "nope"})).text,
+            ""
+        );
+        let weird =
+            json!({"type": "doc", "content": [{"content": [text("x")]}, 7, {"type": "heading"}]});
         let out = adf_to_text(&weird);
         assert!(out.text.contains('x'), "{}", out.text);
     }

@@ -13,7 +13,6 @@ use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 
 use chrono::{DateTime, Utc};
-use futures::stream::{self, StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tributary_core::config::KafkaConfig;
@@ -118,7 +117,11 @@ pub async fn sync(
         report.retries = client.retries();
         if let Err(err) = result {
             store
-                .fail_run(&connector_id, &err.to_string(), report.summary.published as i64)
+                .fail_run(
+                    &connector_id,
+                    &err.to_string(),
+                    report.summary.published as i64,
+                )
                 .await?;
             return Err(err);
         }
@@ -182,7 +185,6 @@ impl Run<'_> {
         let api = self.api.clone();
         let mut pager = Pager::new(&api, self.opts.flavor, jql, fields, self.opts.page_size);
         while let Some(page) = pager.next_page().await? {
-            self.report.pages += 1;
             let mut candidates = Vec::new();
             for value in page {
                 let Some((raw, updated)) = decode(value) else {
@@ -235,11 +237,12 @@ impl Run<'_> {
                 previous.insert(record.doc_id.clone(), record.state.clone());
             }
             (self.progress)(JiraProgress {
-                pages: self.report.pages,
+                pages: pager.requests(),
                 fetched: self.report.summary.scanned,
                 published: self.report.summary.published,
             });
         }
+        self.report.pages += pager.requests();
         if pager.unreliable() {
             tracing::warn!(
                 connector = self.connector_id,
@@ -250,13 +253,12 @@ impl Run<'_> {
 
         let due = self.opts.prune
             || (self.opts.prune_every > 0
-                && cursor.runs + 1 - cursor.last_prune_run >= u64::from(self.opts.prune_every));
-        if due {
-            if self.prune(publisher.as_ref(), &renderer, &previous).await? {
-                cursor.last_prune_run = cursor.runs + 1;
-                cursor.last_prune_at = Some(Utc::now());
-                self.report.pruned = true;
-            }
+                && (cursor.runs + 1).saturating_sub(cursor.last_prune_run)
+                    >= u64::from(self.opts.prune_every));
+        if due && self.prune(publisher.as_ref(), &renderer, &previous).await? {
+            cursor.last_prune_run = cursor.runs + 1;
+            cursor.last_prune_at = Some(Utc::now());
+            self.report.pruned = true;
         }
 
         let new_watermark = watermark.max(old_watermark);
@@ -285,7 +287,10 @@ impl Run<'_> {
         let name = self.opts.time_zone.clone().or(me.time_zone);
         Ok(match name.as_deref() {
             Some(name) => JqlZone::named(name).unwrap_or_else(|| {
-                tracing::warn!(zone = name, "unknown time zone; JQL dates will be written 12 h early");
+                tracing::warn!(
+                    zone = name,
+                    "unknown time zone; JQL dates will be written 12 h early"
+                );
                 JqlZone::Unknown
             }),
             None => {
@@ -323,16 +328,15 @@ impl Run<'_> {
         renderer: &Renderer,
         candidates: Vec<Candidate>,
     ) -> Result<Vec<(Document, String)>, JiraSyncError> {
-        let api = &self.api;
-        let page_size = self.opts.comment_page_size;
-        let with_comments: Vec<(Candidate, Vec<Comment>)> = stream::iter(candidates)
-            .map(|c| async move {
-                let comments = all_comments(api, &c.raw, page_size).await?;
-                Ok::<_, ApiError>((c, comments))
-            })
-            .buffered(self.opts.http.max_concurrent_requests.max(1))
-            .try_collect()
-            .await?;
+        // A plain loop of named futures rather than a stream combinator with
+        // an async closure: keeps the sync future `Send` for `tokio::spawn`.
+        // The client's semaphore caps how many requests actually run.
+        let mut fetches = Vec::with_capacity(candidates.len());
+        for c in candidates {
+            fetches.push(with_comments(&self.api, c, self.opts.comment_page_size));
+        }
+        let with_comments: Vec<(Candidate, Vec<Comment>)> =
+            futures::future::try_join_all(fetches).await?;
         let mut out = Vec::with_capacity(with_comments.len());
         for (c, comments) in with_comments {
             let rendered = renderer.render(&c.raw, c.updated, &comments);
@@ -400,13 +404,13 @@ impl Run<'_> {
         );
         let mut alive = HashSet::new();
         while let Some(page) = pager.next_page().await? {
-            self.report.pages += 1;
             for issue in page {
                 if let Some(key) = issue.get("key").and_then(Value::as_str) {
                     alive.insert(renderer.doc_id(key));
                 }
             }
         }
+        self.report.pages += pager.requests();
         if pager.unreliable() {
             tracing::warn!(
                 connector = self.connector_id,
@@ -455,7 +459,11 @@ impl Run<'_> {
 /// Decodes one issue of a search page; an undecodable one is skipped with
 /// a warning rather than failing the page.
 fn decode(value: Value) -> Option<(RawIssue, DateTime<Utc>)> {
-    let key = value.get("key").and_then(Value::as_str).unwrap_or("?").to_owned();
+    let key = value
+        .get("key")
+        .and_then(Value::as_str)
+        .unwrap_or("?")
+        .to_owned();
     let raw: RawIssue = match serde_json::from_value(value) {
         Ok(raw) => raw,
         Err(err) => {
@@ -468,6 +476,15 @@ fn decode(value: Value) -> Option<(RawIssue, DateTime<Utc>)> {
         return None;
     };
     Some((raw, updated))
+}
+
+async fn with_comments(
+    api: &JiraApi,
+    c: Candidate,
+    page_size: u32,
+) -> Result<(Candidate, Vec<Comment>), ApiError> {
+    let comments = all_comments(api, &c.raw, page_size).await?;
+    Ok((c, comments))
 }
 
 /// Every comment of an issue: the ones the search returned, then the rest
@@ -483,7 +500,9 @@ async fn all_comments(
     let mut comments = first.comments.clone();
     let total = first.total.unwrap_or(0);
     while (comments.len() as u64) < total {
-        let page = api.comments(&raw.key, comments.len() as u64, page_size).await?;
+        let page = api
+            .comments(&raw.key, comments.len() as u64, page_size)
+            .await?;
         if page.comments.is_empty() {
             break; // deleted meanwhile; take what there is
         }

@@ -114,11 +114,20 @@ mod tests {
         }
         cfg.flavor = JiraFlavor::Cloud;
         cfg.email = None;
-        assert!(matches!(resolve(&cfg, env(&[])), Err(CredentialError::MissingEmail)));
+        assert!(matches!(
+            resolve(&cfg, env(&[])),
+            Err(CredentialError::MissingEmail)
+        ));
         cfg.token_file = None;
-        assert!(matches!(resolve(&cfg, env(&[])), Err(CredentialError::Missing)));
+        assert!(matches!(
+            resolve(&cfg, env(&[])),
+            Err(CredentialError::Missing)
+        ));
         std::fs::write(&file, "  \n").unwrap();
         cfg.token_file = Some(file);
-        assert!(matches!(resolve(&cfg, env(&[])), Err(CredentialError::EmptyFile(_))));
+        assert!(matches!(
+            resolve(&cfg, env(&[])),
+            Err(CredentialError::EmptyFile(_))
+        ));
     }
 }

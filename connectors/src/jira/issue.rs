@@ -69,7 +69,12 @@ impl Renderer {
         }
     }
 
-    pub fn render(&self, issue: &RawIssue, updated: DateTime<Utc>, comments: &[Comment]) -> Rendered {
+    pub fn render(
+        &self,
+        issue: &RawIssue,
+        updated: DateTime<Utc>,
+        comments: &[Comment],
+    ) -> Rendered {
         let f = &issue.fields;
         let mut unknown = BTreeMap::new();
         let description = self.rich_text(f.description.as_ref(), &mut unknown);
@@ -188,9 +193,11 @@ impl Renderer {
     }
 
     fn person(&self, user: &User) -> Option<String> {
-        user.display_name
-            .clone()
-            .or_else(|| self.include_emails.then(|| user.email_address.clone()).flatten())
+        user.display_name.clone().or_else(|| {
+            self.include_emails
+                .then(|| user.email_address.clone())
+                .flatten()
+        })
     }
 
     fn links(&self, issue: &RawIssue, text: &str, urls: Vec<String>) -> Vec<Link> {
@@ -218,14 +225,20 @@ impl Renderer {
         if let Some(key) = f.parent.as_ref().and_then(|p| p.key.clone()) {
             push(key, "parent", None);
         }
-        if let Some(field) = self.epic_link_field.as_deref().filter(|_| self.flavor == JiraFlavor::Datacenter) {
+        if let Some(field) = self
+            .epic_link_field
+            .as_deref()
+            .filter(|_| self.flavor == JiraFlavor::Datacenter)
+        {
             if let Some(epic) = f.other.get(field).and_then(Value::as_str) {
                 push(epic.to_owned(), "epic", None);
             }
         }
-        let found = URL
-            .find_iter(text)
-            .map(|m| m.as_str().trim_end_matches(['.', ',', ';', ':', '!', '?', '*', '_']).to_owned());
+        let found = URL.find_iter(text).map(|m| {
+            m.as_str()
+                .trim_end_matches(['.', ',', ';', ':', '!', '?', '*', '_'])
+                .to_owned()
+        });
         for url in urls.into_iter().chain(found) {
             push(url, "url", None);
         }
@@ -280,7 +293,10 @@ mod tests {
         let d = r.doc;
         assert_eq!(d.id, "jira:acme:OPS-7");
         assert_eq!(d.title, "Broker disk full");
-        assert_eq!(d.url.as_deref(), Some("https://acme.atlassian.net/browse/OPS-7"));
+        assert_eq!(
+            d.url.as_deref(),
+            Some("https://acme.atlassian.net/browse/OPS-7")
+        );
         assert_eq!(
             d.body.text,
             "See https://grafana.example.com/d/kafka.\n\n## Comments\n\n### Sam, 2025-01-01\n\nMoved segments."
@@ -288,7 +304,10 @@ mod tests {
         assert_eq!(d.metadata["project"], "OPS");
         assert_eq!(d.metadata["status"], "Done");
         assert_eq!(d.metadata["assignee"], "Jane Doe");
-        assert!(d.metadata.get("assignee_email").is_none(), "emails only when configured");
+        assert!(
+            d.metadata.get("assignee_email").is_none(),
+            "emails only when configured"
+        );
         assert_eq!(d.metadata["created"], "2025-01-01T08:00:00+00:00");
         assert_eq!(d.metadata["components"], json!(["brokers"]));
         let links: Vec<(&str, &str, Option<&str>)> = d
@@ -319,9 +338,18 @@ mod tests {
         }}));
         let d = r.render(&raw, Utc::now(), &[]).doc;
         assert_eq!(d.title, "DEV-2", "empty summary falls back to the key");
-        assert_eq!(d.body.text, "## Steps\n- restart [the broker](https://kb.example.com/b)");
+        assert_eq!(
+            d.body.text,
+            "## Steps\n- restart [the broker](https://kb.example.com/b)"
+        );
         assert_eq!(d.metadata["reporter_email"], "ray@example.com");
-        assert!(d.links.iter().any(|l| l.kind == "epic" && l.target == "DEV-1"));
-        assert!(d.links.iter().any(|l| l.kind == "url" && l.target == "https://kb.example.com/b"));
+        assert!(d
+            .links
+            .iter()
+            .any(|l| l.kind == "epic" && l.target == "DEV-1"));
+        assert!(d
+            .links
+            .iter()
+            .any(|l| l.kind == "url" && l.target == "https://kb.example.com/b"));
     }
 }

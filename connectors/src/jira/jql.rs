@@ -59,7 +59,9 @@ impl JqlZone {
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("the Jira scope is empty: set jira.projects and/or jira.jql (Jira refuses unbounded searches)")]
+#[error(
+    "the Jira scope is empty: set jira.projects and/or jira.jql (Jira refuses unbounded searches)"
+)]
 pub struct EmptyScope;
 
 /// `project in ("A", "B") AND (<filter>)`: what the connector is about.
@@ -111,10 +113,19 @@ mod tests {
     #[test]
     fn literals_are_in_the_account_zone_rounded_down() {
         let at = utc("2025-03-10T15:07:59Z");
-        assert_eq!(JqlZone::named("UTC").unwrap().literal(at), "2025-03-10 15:07");
+        assert_eq!(
+            JqlZone::named("UTC").unwrap().literal(at),
+            "2025-03-10 15:07"
+        );
         // Etc/GMT+5 is UTC−5 (POSIX sign).
-        assert_eq!(JqlZone::named("Etc/GMT+5").unwrap().literal(at), "2025-03-10 10:07");
-        assert_eq!(JqlZone::named("Asia/Kolkata").unwrap().literal(at), "2025-03-10 20:37");
+        assert_eq!(
+            JqlZone::named("Etc/GMT+5").unwrap().literal(at),
+            "2025-03-10 10:07"
+        );
+        assert_eq!(
+            JqlZone::named("Asia/Kolkata").unwrap().literal(at),
+            "2025-03-10 20:37"
+        );
         assert_eq!(JqlZone::Unknown.literal(at), "2025-03-10 03:07");
         assert!(JqlZone::named("Mars/Olympus").is_none());
     }
@@ -131,14 +142,20 @@ mod tests {
     fn scope_and_queries() {
         let s = scope(&["OPS".into(), " DEV ".into()], Some("labels = oncall")).unwrap();
         assert_eq!(s, "project in (\"OPS\", \"DEV\") AND (labels = oncall)");
-        assert_eq!(scope(&[], Some("assignee = currentUser()")).unwrap(), "(assignee = currentUser())");
+        assert_eq!(
+            scope(&[], Some("assignee = currentUser()")).unwrap(),
+            "(assignee = currentUser())"
+        );
         assert!(scope(&[], Some("  ")).is_err());
         let zone = JqlZone::named("UTC").unwrap();
         assert_eq!(
             incremental("project = X", Some(utc("2025-01-02T03:04:05Z")), &zone),
             "(project = X) AND updated >= \"2025-01-02 03:04\" ORDER BY updated ASC, key ASC"
         );
-        assert_eq!(incremental("project = X", None, &zone), "(project = X) ORDER BY updated ASC, key ASC");
+        assert_eq!(
+            incremental("project = X", None, &zone),
+            "(project = X) ORDER BY updated ASC, key ASC"
+        );
         assert_eq!(listing("project = X"), "(project = X) ORDER BY key ASC");
     }
 }

@@ -146,6 +146,9 @@ mod tests {
         .unwrap();
         assert_eq!(issue.key, "OPS-1");
         assert!(issue.fields.labels.is_none());
-        assert_eq!(issue.fields.other.get("customfield_1"), Some(&serde_json::json!(5)));
+        assert_eq!(
+            issue.fields.other.get("customfield_1"),
+            Some(&serde_json::json!(5))
+        );
     }
 }

@@ -28,6 +28,7 @@ pub struct Pager<'a> {
     last_key: Option<String>,
     restarts: u32,
     unreliable: bool,
+    requests: u64,
 }
 
 fn key_of(issue: &Value) -> Option<&str> {
@@ -52,7 +53,13 @@ impl<'a> Pager<'a> {
             last_key: None,
             restarts: 0,
             unreliable: false,
+            requests: 0,
         }
+    }
+
+    /// Search requests made so far (the empty page that ends a walk included).
+    pub fn requests(&self) -> u64 {
+        self.requests
     }
 
     /// True when the result set kept moving under a Data Center walk.
@@ -71,14 +78,15 @@ impl<'a> Pager<'a> {
         }
     }
 
-    async fn fetch(&mut self, at: &PageAt) -> Result<SearchPage, ApiError> {
+    async fn fetch(&mut self, at: &PageAt, max_results: u32) -> Result<SearchPage, ApiError> {
+        self.requests += 1;
         self.api
-            .search(&self.jql, at, &self.fields, self.page_size)
+            .search(&self.jql, at, &self.fields, max_results)
             .await
     }
 
     async fn next_cloud(&mut self, at: PageAt) -> Result<Option<Vec<Value>>, ApiError> {
-        let page = self.fetch(&at).await?;
+        let page = self.fetch(&at, self.page_size).await?;
         if page.issues.is_empty() {
             return Ok(None);
         }
@@ -99,7 +107,9 @@ impl<'a> Pager<'a> {
         };
         let overlap = start > 0 && self.last_key.is_some();
         let request_at = if overlap { start - 1 } else { start };
-        let page = self.fetch(&PageAt::Offset(request_at)).await?;
+        // One extra so the overlap issue does not shrink the page.
+        let max = self.page_size + u32::from(overlap);
+        let page = self.fetch(&PageAt::Offset(request_at), max).await?;
         let raw_len = page.issues.len() as u64;
         let mut issues = page.issues;
         let mut new_start = request_at + raw_len;
@@ -141,5 +151,87 @@ impl<'a> Pager<'a> {
             self.next = Some(PageAt::Offset(new_start));
         }
         Ok(Some(issues))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use serde_json::json;
+    use tributary_core::secret::Secret;
+    use wiremock::matchers::any;
+    use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+    use super::*;
+    use crate::atlassian::{AtlassianClient, Auth, ClientSettings, RetryPolicy};
+
+    /// Data Center search over a result list that changes after the first
+    /// request: `A` is updated and moves to the end.
+    struct Shifting(Arc<AtomicUsize>);
+
+    impl Respond for Shifting {
+        fn respond(&self, req: &Request) -> ResponseTemplate {
+            let n = self.0.fetch_add(1, Ordering::SeqCst);
+            let keys: &[&str] = if n == 0 {
+                &["A", "B", "C", "D"]
+            } else {
+                &["B", "C", "D", "A"]
+            };
+            let q: std::collections::HashMap<String, String> =
+                req.url.query_pairs().into_owned().collect();
+            let start: usize = q["startAt"].parse().unwrap_or(0);
+            let max: usize = q["maxResults"].parse().unwrap_or(50);
+            let issues: Vec<_> = keys
+                .iter()
+                .skip(start)
+                .take(max)
+                .map(|k| json!({"key": k}))
+                .collect();
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"startAt": start, "total": keys.len(), "issues": issues}))
+        }
+    }
+
+    #[tokio::test]
+    async fn a_shift_during_offset_paging_restarts_the_walk_and_loses_nothing() {
+        let server = MockServer::start().await;
+        let calls = Arc::new(AtomicUsize::new(0));
+        Mock::given(any())
+            .respond_with(Shifting(Arc::clone(&calls)))
+            .mount(&server)
+            .await;
+        let client = AtlassianClient::new(ClientSettings {
+            base_url: server.uri(),
+            auth: Auth::Bearer {
+                token: Secret::new("t"),
+                origin: "test".into(),
+            },
+            max_concurrent_requests: 1,
+            request_timeout: Duration::from_secs(5),
+            connect_timeout: Duration::from_secs(5),
+            retry: RetryPolicy::default(),
+        })
+        .unwrap();
+        let api = JiraApi::new(client, JiraFlavor::Datacenter);
+        let mut pager = Pager::new(
+            &api,
+            JiraFlavor::Datacenter,
+            "x".into(),
+            vec!["key".into()],
+            2,
+        );
+        let mut seen = Vec::new();
+        while let Some(page) = pager.next_page().await.unwrap() {
+            seen.extend(page.iter().filter_map(key_of).map(str::to_owned));
+        }
+        seen.sort();
+        seen.dedup();
+        // Without the overlap check the walk would read [A B] then [D A]: C lost.
+        assert_eq!(seen, ["A", "B", "C", "D"]);
+        assert!(!pager.unreliable());
+        assert_eq!(pager.requests(), 4);
     }
 }

@@ -22,17 +22,16 @@ static MENTION: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\[~(?:accountid:)?([^\]]+)\]").expect("static regex"));
 static MONO: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\{\{(.+?)\}\}").expect("static regex"));
-static BOLD: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(^|[\s(\[])\*([^*\s](?:[^*]*[^*\s])?)\*").expect("static regex")
-});
-static ITALIC: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(^|[\s(\[])_([^_\s](?:[^_]*[^_\s])?)_").expect("static regex")
-});
+static BOLD: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(^|[\s(\[])\*([^*\s](?:[^*]*[^*\s])?)\*").expect("static regex"));
+static ITALIC: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(^|[\s(\[])_([^_\s](?:[^_]*[^_\s])?)_").expect("static regex"));
 static IMAGE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"![^!\s][^!]*!").expect("static regex"));
 /// Formatting macros whose tags carry no text: `{color:red}`, `{panel:title=x}`...
 static DROP_MACRO: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\{(?:color|panel|section|column|anchor|div|span)(?::[^}]*)?\}").expect("static regex")
+    Regex::new(r"\{(?:color|panel|section|column|anchor|div|span)(?::[^}]*)?\}")
+        .expect("static regex")
 });
 
 pub fn wiki_to_text(input: &str) -> String {

@@ -43,7 +43,9 @@ fn time(s: Option<String>) -> Option<DateTime<Utc>> {
 
 impl DeadLetter {
     pub fn from_message(message: OwnedMessage) -> Self {
-        let key = message.key().map(|k| String::from_utf8_lossy(k).to_string());
+        let key = message
+            .key()
+            .map(|k| String::from_utf8_lossy(k).to_string());
         let source = header(&message, HEADER_SOURCE_KIND).or_else(|| {
             key.as_deref()
                 .and_then(|k| k.split_once(':'))

@@ -36,7 +36,11 @@ impl Filter {
         if self.class.as_ref().is_some_and(|c| c != &letter.class) {
             return false;
         }
-        if self.source.as_ref().is_some_and(|s| letter.source.as_ref() != Some(s)) {
+        if self
+            .source
+            .as_ref()
+            .is_some_and(|s| letter.source.as_ref() != Some(s))
+        {
             return false;
         }
         let at = letter.failed_at;

@@ -82,14 +82,25 @@ pub async fn redrive(
     progress: &(dyn Fn(usize, usize) + Send + Sync),
 ) -> Result<RedriveReport, DlqError> {
     let scanned = pending(cfg, group, resolved).await?;
-    let matching: Vec<&DeadLetter> = scanned.letters.iter().filter(|l| opts.filter.matches(l)).collect();
+    let matching: Vec<&DeadLetter> = scanned
+        .letters
+        .iter()
+        .filter(|l| opts.filter.matches(l))
+        .collect();
     let mut report = RedriveReport {
         dry_run: opts.dry_run,
         matched: matching.len(),
         ..RedriveReport::default()
     };
-    let producer = if opts.dry_run { None } else { Some(connect(cfg)?) };
-    let pause = opts.rate_per_sec.filter(|r| *r > 0.0).map(|r| Duration::from_secs_f64(1.0 / r));
+    let producer = if opts.dry_run {
+        None
+    } else {
+        Some(connect(cfg)?)
+    };
+    let pause = opts
+        .rate_per_sec
+        .filter(|r| *r > 0.0)
+        .map(|r| Duration::from_secs_f64(1.0 / r));
     let mut handled: HashSet<(i32, i64)> = scanned.resolved.clone();
     for (i, letter) in matching.iter().enumerate() {
         if shutdown.is_cancelled() {
@@ -109,7 +120,12 @@ pub async fn redrive(
         if let Some(producer) = &producer {
             publish(producer, cfg, letter).await?;
             resolved
-                .record(&scanned.topic, letter.partition, letter.offset, letter.redrive_count + 1)
+                .record(
+                    &scanned.topic,
+                    letter.partition,
+                    letter.offset,
+                    letter.redrive_count + 1,
+                )
                 .await?;
             handled.insert((letter.partition, letter.offset));
             if let Some(pause) = pause {
@@ -140,7 +156,11 @@ fn connect(cfg: &KafkaConfig) -> Result<FutureProducer, KafkaError> {
         .create()?)
 }
 
-async fn publish(producer: &FutureProducer, cfg: &KafkaConfig, letter: &DeadLetter) -> Result<(), DlqError> {
+async fn publish(
+    producer: &FutureProducer,
+    cfg: &KafkaConfig,
+    letter: &DeadLetter,
+) -> Result<(), DlqError> {
     let msg = &letter.message;
     let mut headers = OwnedHeaders::new();
     if let Some(original) = msg.headers() {
@@ -148,7 +168,10 @@ async fn publish(producer: &FutureProducer, cfg: &KafkaConfig, letter: &DeadLett
             if is_error_header(h.key) || h.key == HEADER_REDRIVE_COUNT {
                 continue;
             }
-            headers = headers.insert(Header { key: h.key, value: h.value });
+            headers = headers.insert(Header {
+                key: h.key,
+                value: h.value,
+            });
         }
     }
     let count = (letter.redrive_count + 1).to_string();
@@ -164,7 +187,10 @@ async fn publish(producer: &FutureProducer, cfg: &KafkaConfig, letter: &DeadLett
         record = record.payload(payload);
     }
     producer
-        .send(record, Timeout::After(Duration::from_millis(cfg.delivery_timeout_ms)))
+        .send(
+            record,
+            Timeout::After(Duration::from_millis(cfg.delivery_timeout_ms)),
+        )
         .await
         .map_err(|(err, _)| DlqError::Kafka(KafkaError::Client(err)))?;
     Ok(())

@@ -15,16 +15,23 @@ impl Resolved {
     }
 
     pub async fn load(&self, topic: &str) -> Result<HashSet<(i32, i64)>, sqlx::Error> {
-        let rows = sqlx::query("SELECT dlq_partition, dlq_offset FROM dlq_resolved WHERE dlq_topic = $1")
-            .bind(topic)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows =
+            sqlx::query("SELECT dlq_partition, dlq_offset FROM dlq_resolved WHERE dlq_topic = $1")
+                .bind(topic)
+                .fetch_all(&self.pool)
+                .await?;
         rows.iter()
             .map(|r| Ok((r.try_get("dlq_partition")?, r.try_get("dlq_offset")?)))
             .collect()
     }
 
-    pub async fn record(&self, topic: &str, partition: i32, offset: i64, redrive_count: u32) -> Result<(), sqlx::Error> {
+    pub async fn record(
+        &self,
+        topic: &str,
+        partition: i32,
+        offset: i64,
+        redrive_count: u32,
+    ) -> Result<(), sqlx::Error> {
         sqlx::query(
             "INSERT INTO dlq_resolved (dlq_topic, dlq_partition, dlq_offset, action, redrive_count)
              VALUES ($1, $2, $3, 'redriven', $4) ON CONFLICT DO NOTHING",
@@ -39,7 +46,12 @@ impl Resolved {
     }
 
     /// Rows below the committed offsets are redundant once committed.
-    pub async fn forget_below(&self, topic: &str, partition: i32, committed: i64) -> Result<(), sqlx::Error> {
+    pub async fn forget_below(
+        &self,
+        topic: &str,
+        partition: i32,
+        committed: i64,
+    ) -> Result<(), sqlx::Error> {
         sqlx::query("DELETE FROM dlq_resolved WHERE dlq_topic = $1 AND dlq_partition = $2 AND dlq_offset < $3")
             .bind(topic)
             .bind(partition)

@@ -57,14 +57,19 @@ pub struct Pending {
 
 const STALL: Duration = Duration::from_secs(30);
 
-pub async fn pending(cfg: &KafkaConfig, group: &str, resolved: &Resolved) -> Result<Pending, DlqError> {
+pub async fn pending(
+    cfg: &KafkaConfig,
+    group: &str,
+    resolved: &Resolved,
+) -> Result<Pending, DlqError> {
     let topic = cfg.dlq_topic();
     let handled = resolved.load(&topic).await?;
     let cfg = cfg.clone();
     let group = group.to_string();
-    let (letters, partitions, retained) = tokio::task::spawn_blocking(move || read_to_end(&cfg, &group))
-        .await
-        .map_err(|e| DlqError::Task(e.to_string()))??;
+    let (letters, partitions, retained) =
+        tokio::task::spawn_blocking(move || read_to_end(&cfg, &group))
+            .await
+            .map_err(|e| DlqError::Task(e.to_string()))??;
     let letters = letters
         .into_iter()
         .filter(|l| !handled.contains(&(l.partition, l.offset)))
@@ -133,7 +138,9 @@ fn read_to_end(cfg: &KafkaConfig, group: &str) -> Result<Scan, DlqError> {
             Some(Ok(msg)) => {
                 last_progress = Instant::now();
                 let p = msg.partition();
-                let Some(state) = partitions.get_mut(&p) else { continue };
+                let Some(state) = partitions.get_mut(&p) else {
+                    continue;
+                };
                 if msg.offset() >= state.high {
                     open.remove(&p);
                     continue;

@@ -35,7 +35,12 @@ impl DeadLetters {
     }
 
     /// Writes `msg` to the DLQ and waits for the acknowledgement.
-    pub async fn send(&self, msg: &OwnedMessage, rejection: &Rejection, attempts: u32) -> Result<(), KafkaError> {
+    pub async fn send(
+        &self,
+        msg: &OwnedMessage,
+        rejection: &Rejection,
+        attempts: u32,
+    ) -> Result<(), KafkaError> {
         let now = chrono::Utc::now().to_rfc3339();
         let mut first_failed_at = None;
         let mut headers = OwnedHeaders::new();
@@ -49,7 +54,10 @@ impl DeadLetters {
                 if is_error_header(h.key) {
                     continue;
                 }
-                headers = headers.insert(Header { key: h.key, value: h.value });
+                headers = headers.insert(Header {
+                    key: h.key,
+                    value: h.value,
+                });
             }
         }
         let first_failed_at = first_failed_at.unwrap_or_else(|| now.clone());
@@ -70,9 +78,13 @@ impl DeadLetters {
             (DLQ_HEADER_FAILED_AT, now.as_str()),
             (DLQ_HEADER_INDEXER_VERSION, env!("CARGO_PKG_VERSION")),
         ] {
-            headers = headers.insert(Header { key, value: Some(value) });
+            headers = headers.insert(Header {
+                key,
+                value: Some(value),
+            });
         }
-        let mut record: FutureRecord<'_, [u8], [u8]> = FutureRecord::to(&self.topic).headers(headers);
+        let mut record: FutureRecord<'_, [u8], [u8]> =
+            FutureRecord::to(&self.topic).headers(headers);
         if let Some(key) = msg.key() {
             record = record.key(key);
         }
