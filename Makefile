@@ -38,4 +38,4 @@ lint:
 	cargo clippy --locked --workspace --all-targets -- -D warnings
 
 test: stack-up lint
-	@eval "$$($(STACK) env)" && cargo test --locked --workspace --no-fail-fast
+	@scripts/test.sh
