@@ -38,6 +38,11 @@ pub struct TestEnv {
     pub pool: sqlx::PgPool,
     pub vault: TempDir,
     _store_dir: TempDir,
+    /// What to drop afterwards, captured before a test can change `config`.
+    created: (
+        tributary_core::config::KafkaConfig,
+        tributary_core::config::DatabaseConfig,
+    ),
 }
 
 impl TestEnv {
@@ -71,6 +76,7 @@ impl TestEnv {
             .await
             .expect("store opens");
         TestEnv {
+            created: (config.kafka.clone(), config.database.clone()),
             config,
             pool,
             vault: tempfile::tempdir().expect("tempdir"),
@@ -166,5 +172,46 @@ impl TestEnv {
                 high - low
             })
             .sum()
+    }
+}
+
+/// Tests leave nothing behind on the shared dev stack: their topics and
+/// schema are dropped when the fixture goes (also when the test failed).
+/// Runs on its own thread and runtime because `Drop` cannot await.
+impl Drop for TestEnv {
+    fn drop(&mut self) {
+        let (kafka_cfg, mut db_cfg) = self.created.clone();
+        let Some(schema) = db_cfg.schema.take() else {
+            return;
+        };
+        let topics = [kafka_cfg.topic.clone(), kafka_cfg.dlq_topic()];
+        let cleanup = std::thread::spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            rt.block_on(async {
+                if let Ok(admin) = kafka::client_config(&kafka_cfg)
+                    .create::<rdkafka::admin::AdminClient<rdkafka::client::DefaultClientContext>>()
+                {
+                    let names: Vec<&str> = topics.iter().map(String::as_str).collect();
+                    let _ = admin
+                        .delete_topics(
+                            &names,
+                            &rdkafka::admin::AdminOptions::new()
+                                .request_timeout(Some(std::time::Duration::from_secs(10))),
+                        )
+                        .await;
+                }
+                if let Ok(pool) = db::connect(&db_cfg).await {
+                    let _ = sqlx::query(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+                        .execute(&pool)
+                        .await;
+                }
+            });
+        });
+        let _ = cleanup.join();
     }
 }
