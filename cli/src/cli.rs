@@ -82,6 +82,33 @@ pub enum SyncCommand {
     /// The token comes from TRIBUTARY_JIRA_TOKEN / JIRA_API_TOKEN or
     /// `jira.token_file`, never from the command line.
     Jira(JiraArgs),
+    /// Confluence Cloud or Data Center pages and blog posts of the spaces in
+    /// the `[confluence]` section. The token comes from
+    /// TRIBUTARY_CONFLUENCE_TOKEN / CONFLUENCE_API_TOKEN or
+    /// `confluence.token_file`, never from the command line.
+    Confluence(ConfluenceArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ConfluenceArgs {
+    /// Ignore the per-space watermarks and list every page in scope (only
+    /// changed content is published).
+    #[arg(long)]
+    pub full: bool,
+    /// List every page id in scope and publish tombstones for pages that
+    /// vanished, were trashed or archived, or left the configured spaces
+    /// (also done every `confluence.prune_every` runs).
+    #[arg(long)]
+    pub prune: bool,
+    /// Report what would be published; publish and record nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Instance name, part of every document id (default: `confluence.instance`).
+    #[arg(long)]
+    pub instance: Option<String>,
+    /// Print the run summary as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -5,6 +5,7 @@
 //! acknowledged the messages it covers.
 
 pub mod atlassian;
+pub mod confluence;
 pub mod jira;
 pub mod publish;
 pub mod state;

@@ -162,6 +162,21 @@ impl SyncStateStore {
         Ok(())
     }
 
+    /// Marks a run that [`finish_run`](Self::finish_run) closed as failed after
+    /// all: some of its parts (e.g. one Confluence space) did not succeed,
+    /// while the positions of those that did were saved.
+    pub async fn mark_failed(&self, connector_id: &str, error: &str) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "UPDATE connector_sync_state SET last_run_status = 'failed', last_run_error = $2
+             WHERE connector_id = $1",
+        )
+        .bind(connector_id)
+        .bind(error)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
     /// Closes a failed run. The watermark is left exactly where it was.
     pub async fn fail_run(
         &self,

@@ -2,12 +2,15 @@ use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use anyhow::Context;
+use tributary_connectors::confluence::{
+    self, ConfluenceProgress, ConfluenceSyncError, ConfluenceSyncOptions,
+};
 use tributary_connectors::jira::{self, JiraProgress, JiraSyncOptions};
 use tributary_connectors::vault::{self, VaultSyncOptions};
 use tributary_connectors::SyncStateStore;
 use tributary_core::{db, Config};
 
-use crate::cli::{JiraArgs, SyncCommand};
+use crate::cli::{ConfluenceArgs, JiraArgs, SyncCommand};
 
 pub async fn run(config: &Config, cmd: SyncCommand) -> anyhow::Result<ExitCode> {
     match cmd {
@@ -43,6 +46,7 @@ pub async fn run(config: &Config, cmd: SyncCommand) -> anyhow::Result<ExitCode> 
             Ok(ExitCode::SUCCESS)
         }
         SyncCommand::Jira(args) => sync_jira(config, args).await,
+        SyncCommand::Confluence(args) => sync_confluence(config, args).await,
     }
 }
 
@@ -102,6 +106,82 @@ async fn sync_jira(config: &Config, args: JiraArgs) -> anyhow::Result<ExitCode> 
         println!("{}", serde_json::to_string(&report)?);
     } else {
         println!("{report}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn sync_confluence(config: &Config, args: ConfluenceArgs) -> anyhow::Result<ExitCode> {
+    let mut cfg = config.confluence.clone();
+    if let Some(instance) = args.instance {
+        cfg.instance = instance;
+    }
+    let auth = confluence::resolve_credentials(&cfg, |name| std::env::var(name).ok())?;
+    let mut opts = ConfluenceSyncOptions::from_config(&cfg, auth)?;
+    opts.full = args.full;
+    opts.prune = args.prune;
+    opts.dry_run = args.dry_run;
+    let pool = db::connect(&config.database).await?;
+    let store = SyncStateStore::new(pool);
+    // A live counter for people; one structured line per page for log pipelines.
+    let tty = std::io::stderr().is_terminal();
+    let progress = move |p: ConfluenceProgress| {
+        if tty {
+            eprint!(
+                "\rconfluence: {} pages fetched, {} published ({} requests)",
+                p.fetched, p.published, p.requests
+            );
+            let _ = std::io::stderr().flush();
+        } else {
+            tracing::info!(
+                requests = p.requests,
+                fetched = p.fetched,
+                published = p.published,
+                "confluence progress"
+            );
+        }
+    };
+    let result = confluence::sync(&opts, &config.kafka, &store, &progress).await;
+    if tty {
+        eprintln!();
+    }
+    // Some spaces failed: the others were synced; print what was done, then fail.
+    let (report, failed) = match result {
+        Ok(report) => (report, None),
+        Err(ConfluenceSyncError::Spaces { report, total }) => {
+            let failed = report.failures.len();
+            (*report, Some((failed, total)))
+        }
+        Err(err) => return Err(err.into()),
+    };
+    let s = &report.summary;
+    tracing::info!(
+        connector = %s.connector_id,
+        fetched = s.scanned,
+        published = s.published,
+        unchanged = s.unchanged,
+        tombstones = s.tombstones,
+        skipped = s.skipped,
+        requests = report.requests,
+        retries = report.retries,
+        truncated = report.truncated,
+        pruned = report.pruned,
+        duration_ms = s.duration.as_millis() as u64,
+        "sync finished"
+    );
+    if !report.unknown_macros.is_empty() {
+        tracing::warn!(macros = ?report.unknown_macros, "Confluence macros kept as their plain text");
+    }
+    if args.json {
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        println!("{report}");
+    }
+    if let Some((failed, total)) = failed {
+        for f in &report.failures {
+            tracing::error!(space = %f.space, error = %f.error, "Confluence space failed");
+        }
+        eprintln!("{failed} of {total} Confluence spaces failed; their watermarks did not move");
+        return Ok(ExitCode::FAILURE);
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -7,6 +7,8 @@
 mod support;
 
 mod cli_binary;
+mod confluence_connector;
+mod confluence_fake;
 mod dlq_redrive;
 mod jira_connector;
 mod jira_fake;

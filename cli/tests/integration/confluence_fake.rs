@@ -1,0 +1,499 @@
+//! A local HTTP server that answers like Confluence: Cloud REST v2 space and
+//! page listings with opaque `_links.next` cursors, Cloud v1 CQL search with
+//! its own cursor links, Data Center `/rest/api/content` with `start`/`limit`,
+//! basic / bearer auth. It evaluates the CQL conditions the connector's
+//! correctness rests on (`space in`, `type`, `lastmodified >= "<minute>"` in
+//! UTC, `id in`), so tests prove what the queries select.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use serde_json::{json, Value};
+use tributary_connectors::atlassian::{Auth, RetryPolicy};
+use tributary_connectors::confluence::ConfluenceSyncOptions;
+use tributary_core::config::{ConfluenceConfig, ConfluenceFlavor};
+use tributary_core::secret::Secret;
+use wiremock::matchers::any;
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+pub const TOKEN: &str = "s3cr3t-confluence-token";
+pub const EMAIL: &str = "bot@example.com";
+
+#[derive(Debug, Clone)]
+pub struct FakePage {
+    pub id: String,
+    pub space: String,
+    /// `page` or `blogpost`.
+    pub kind: String,
+    pub status: String,
+    pub title: String,
+    pub ancestors: Vec<String>,
+    pub labels: Vec<String>,
+    pub version: u64,
+    pub when: DateTime<Utc>,
+    pub storage: String,
+}
+
+impl FakePage {
+    pub fn new(id: u32, space: &str, when: &str, title: &str, storage: &str) -> Self {
+        FakePage {
+            id: id.to_string(),
+            space: space.into(),
+            kind: "page".into(),
+            status: "current".into(),
+            title: title.into(),
+            ancestors: Vec::new(),
+            labels: vec!["docs".into()],
+            version: 1,
+            when: utc(when),
+            storage: storage.into(),
+        }
+    }
+}
+
+pub fn utc(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s)
+        .expect("rfc3339")
+        .with_timezone(&Utc)
+}
+
+#[derive(Debug, Clone)]
+pub struct Logged {
+    pub path: String,
+    pub query: BTreeMap<String, String>,
+}
+
+struct State {
+    flavor: ConfluenceFlavor,
+    /// key → (id, name)
+    spaces: BTreeMap<String, (String, String)>,
+    /// Space keys whose pages answer 403.
+    forbidden: BTreeSet<String>,
+    pages: BTreeMap<u64, FakePage>,
+    /// (status, Retry-After seconds) for the next requests.
+    faults: VecDeque<(u16, Option<u64>)>,
+    log: Vec<Logged>,
+}
+
+#[derive(Clone)]
+pub struct FakeConfluence {
+    pub server: Arc<MockServer>,
+    state: Arc<Mutex<State>>,
+}
+
+impl FakeConfluence {
+    pub async fn start(flavor: ConfluenceFlavor) -> FakeConfluence {
+        let server = MockServer::start().await;
+        let mut spaces = BTreeMap::new();
+        spaces.insert(
+            "ENG".to_owned(),
+            ("1001".to_owned(), "Engineering".to_owned()),
+        );
+        spaces.insert("SEC".to_owned(), ("1002".to_owned(), "Security".to_owned()));
+        let state = Arc::new(Mutex::new(State {
+            flavor,
+            spaces,
+            forbidden: BTreeSet::new(),
+            pages: BTreeMap::new(),
+            faults: VecDeque::new(),
+            log: Vec::new(),
+        }));
+        Mock::given(any())
+            .respond_with(Responder(Arc::clone(&state)))
+            .mount(&server)
+            .await;
+        FakeConfluence {
+            server: Arc::new(server),
+            state,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn put(&self, page: FakePage) {
+        let id: u64 = page.id.parse().expect("numeric id");
+        self.lock().pages.insert(id, page);
+    }
+
+    pub fn page(&self, id: u64) -> FakePage {
+        self.lock().pages.get(&id).cloned().expect("page exists")
+    }
+
+    pub fn forbid(&self, space: &str, forbidden: bool) {
+        let mut s = self.lock();
+        if forbidden {
+            s.forbidden.insert(space.to_owned());
+        } else {
+            s.forbidden.remove(space);
+        }
+    }
+
+    pub fn fault(&self, status: u16, retry_after: Option<u64>) {
+        self.lock().faults.push_back((status, retry_after));
+    }
+
+    pub fn take_log(&self) -> Vec<Logged> {
+        std::mem::take(&mut self.lock().log)
+    }
+
+    pub fn uri(&self) -> String {
+        self.server.uri()
+    }
+
+    pub fn config(&self) -> ConfluenceConfig {
+        let flavor = self.lock().flavor;
+        ConfluenceConfig {
+            base_url: Some(self.uri()),
+            flavor,
+            instance: "test".into(),
+            spaces: vec!["ENG".into()],
+            page_size: 2,
+            listing_page_size: 2,
+            email: Some(EMAIL.into()),
+            time_zone: Some("UTC".into()),
+            ..ConfluenceConfig::default()
+        }
+    }
+
+    /// Options with the right credentials and quick retries.
+    pub fn options(&self) -> ConfluenceSyncOptions {
+        self.options_for(self.config())
+    }
+
+    pub fn options_for(&self, cfg: ConfluenceConfig) -> ConfluenceSyncOptions {
+        let auth = match cfg.flavor {
+            ConfluenceFlavor::Cloud => Auth::Basic {
+                email: EMAIL.into(),
+                token: Secret::new(TOKEN),
+                origin: "env TRIBUTARY_CONFLUENCE_TOKEN".into(),
+            },
+            ConfluenceFlavor::Datacenter => Auth::Bearer {
+                token: Secret::new(TOKEN),
+                origin: "env TRIBUTARY_CONFLUENCE_TOKEN".into(),
+            },
+        };
+        let mut opts = ConfluenceSyncOptions::from_config(&cfg, auth).expect("options");
+        opts.http.retry = RetryPolicy {
+            max_retries: 3,
+            initial_backoff: Duration::from_millis(20),
+            max_backoff: Duration::from_millis(200),
+            max_retry_after: Duration::from_secs(5),
+        };
+        opts
+    }
+}
+
+struct Responder(Arc<Mutex<State>>);
+
+fn error(status: u16, message: &str) -> ResponseTemplate {
+    ResponseTemplate::new(status).set_body_json(json!({"statusCode": status, "message": message}))
+}
+
+/// Percent-encodes a query value (enough for CQL and cursors).
+fn enc(v: &str) -> String {
+    let mut out = String::new();
+    for b in v.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn query_string(q: &BTreeMap<String, String>) -> String {
+    q.iter()
+        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// The CQL conditions the fake understands.
+struct Cql {
+    ids: Option<BTreeSet<String>>,
+    space: Option<String>,
+    types: Vec<String>,
+    since: Option<DateTime<Utc>>,
+}
+
+fn parse_cql(cql: &str) -> Cql {
+    let between = |start: &str, end: char| -> Option<String> {
+        let at = cql.find(start)? + start.len();
+        let len = cql[at..].find(end)?;
+        Some(cql[at..at + len].to_owned())
+    };
+    let ids = between("id in (", ')').map(|s| s.split(',').map(|i| i.trim().to_owned()).collect());
+    let space = between("space in (\"", '"');
+    let types = if cql.contains("type in (page, blogpost)") {
+        vec!["page".into(), "blogpost".into()]
+    } else {
+        vec!["page".into()]
+    };
+    let since = between("lastmodified >= \"", '"').and_then(|lit| {
+        NaiveDateTime::parse_from_str(&lit, "%Y-%m-%d %H:%M")
+            .ok()
+            .map(|n| n.and_utc())
+    });
+    Cql {
+        ids,
+        space,
+        types,
+        since,
+    }
+}
+
+fn v1(p: &FakePage, s: &State, body: bool) -> Value {
+    let (_, name) = s.spaces.get(&p.space).cloned().unwrap_or_default();
+    let mut out = json!({
+        "id": p.id, "type": p.kind, "status": p.status, "title": p.title,
+        "space": {"key": p.space, "name": name},
+        "ancestors": p.ancestors.iter().enumerate().map(|(i, t)| json!({"id": (900 + i).to_string(), "title": t})).collect::<Vec<_>>(),
+        "metadata": {"labels": {"results": p.labels.iter().map(|l| json!({"prefix": "global", "name": l})).collect::<Vec<_>>()}},
+        "version": {"number": p.version, "when": p.when.to_rfc3339_opts(chrono::SecondsFormat::Millis, true), "by": {"displayName": "Jane Doe"}},
+        "_links": {"webui": format!("/spaces/{}/pages/{}", p.space, p.id)},
+    });
+    if body {
+        out["body"] = json!({"storage": {"value": p.storage, "representation": "storage"}});
+    }
+    out
+}
+
+fn v2(p: &FakePage, s: &State, body: bool) -> Value {
+    let (space_id, _) = s.spaces.get(&p.space).cloned().unwrap_or_default();
+    let mut out = json!({
+        "id": p.id, "status": p.status, "title": p.title, "spaceId": space_id,
+        "version": {"number": p.version, "createdAt": p.when.to_rfc3339_opts(chrono::SecondsFormat::Millis, true), "authorId": "5b10"},
+        "_links": {"webui": format!("/spaces/{}/pages/{}", p.space, p.id)},
+    });
+    if body {
+        out["body"] = json!({"storage": {"value": p.storage, "representation": "storage"}});
+    }
+    out
+}
+
+impl Respond for Responder {
+    fn respond(&self, req: &Request) -> ResponseTemplate {
+        let mut s = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let path = req.url.path().to_owned();
+        let query: BTreeMap<String, String> = req.url.query_pairs().into_owned().collect();
+        s.log.push(Logged {
+            path: path.clone(),
+            query: query.clone(),
+        });
+        let auth = req
+            .headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        let expected = match s.flavor {
+            ConfluenceFlavor::Cloud => format!("Basic {}", b64(&format!("{EMAIL}:{TOKEN}"))),
+            ConfluenceFlavor::Datacenter => format!("Bearer {TOKEN}"),
+        };
+        if auth != expected {
+            return error(401, "Unauthorized");
+        }
+        if let Some((status, retry_after)) = s.faults.pop_front() {
+            let mut t = error(status, "Rate limit exceeded");
+            if let Some(secs) = retry_after {
+                t = t.insert_header("Retry-After", secs.to_string().as_str());
+            }
+            return t;
+        }
+        let limit: usize = query
+            .get("limit")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(25);
+        match s.flavor {
+            ConfluenceFlavor::Cloud => cloud(&s, &path, &query, limit),
+            ConfluenceFlavor::Datacenter => datacenter(&s, &path, &query, limit),
+        }
+    }
+}
+
+fn offset_of(cursor: Option<&String>) -> usize {
+    cursor
+        .and_then(|c| c.strip_prefix("c-"))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
+fn search<'a>(s: &'a State, cql: &str) -> Vec<&'a FakePage> {
+    let c = parse_cql(cql);
+    let mut hits: Vec<&FakePage> = s
+        .pages
+        .values()
+        .filter(|p| p.status == "current")
+        .filter(|p| c.ids.as_ref().is_none_or(|ids| ids.contains(&p.id)))
+        .filter(|p| c.space.as_ref().is_none_or(|k| *k == p.space))
+        .filter(|p| c.ids.is_some() || c.types.contains(&p.kind))
+        .filter(|p| c.since.is_none_or(|t| p.when >= t))
+        .collect();
+    if cql.contains("ORDER BY lastmodified ASC") {
+        hits.sort_by_key(|p| p.when);
+    }
+    hits
+}
+
+fn cloud(
+    s: &State,
+    path: &str,
+    query: &BTreeMap<String, String>,
+    limit: usize,
+) -> ResponseTemplate {
+    if path == "/wiki/api/v2/spaces" {
+        let key = query.get("keys").cloned().unwrap_or_default();
+        let results: Vec<Value> = s
+            .spaces
+            .iter()
+            .filter(|(k, _)| **k == key)
+            .map(|(k, (id, name))| json!({"id": id, "key": k, "name": name}))
+            .collect();
+        return ResponseTemplate::new(200).set_body_json(json!({"results": results, "_links": {}}));
+    }
+    if let Some(rest) = path.strip_prefix("/wiki/api/v2/spaces/") {
+        let mut parts = rest.split('/');
+        let (Some(space_id), Some(plural)) = (parts.next(), parts.next()) else {
+            return error(404, "not found");
+        };
+        let Some(key) = s
+            .spaces
+            .iter()
+            .find(|(_, (id, _))| id == space_id)
+            .map(|(k, _)| k.clone())
+        else {
+            return error(404, "space not found");
+        };
+        if s.forbidden.contains(&key) {
+            return error(403, "You do not have permission to view this space");
+        }
+        let kind = if plural == "blogposts" {
+            "blogpost"
+        } else {
+            "page"
+        };
+        let body = query.get("body-format").is_some_and(|f| f == "storage");
+        let all: Vec<&FakePage> = s
+            .pages
+            .values()
+            .filter(|p| p.space == key && p.kind == kind && p.status == "current")
+            .collect();
+        let start = offset_of(query.get("cursor"));
+        let results: Vec<Value> = all
+            .iter()
+            .skip(start)
+            .take(limit)
+            .map(|p| v2(p, s, body))
+            .collect();
+        let end = start + results.len();
+        let mut links = json!({"base": "https://fake.invalid/wiki"});
+        if end < all.len() {
+            let mut q = query.clone();
+            q.insert("cursor".into(), format!("c-{end}"));
+            links["next"] = json!(format!("{path}?{}", query_string(&q)));
+        }
+        return ResponseTemplate::new(200)
+            .set_body_json(json!({"results": results, "_links": links}));
+    }
+    if path == "/wiki/rest/api/content/search" {
+        let cql = query.get("cql").cloned().unwrap_or_default();
+        let body = query
+            .get("expand")
+            .is_some_and(|e| e.contains("body.storage"));
+        let hits = search(s, &cql);
+        let start = offset_of(query.get("cursor"));
+        let results: Vec<Value> = hits
+            .iter()
+            .skip(start)
+            .take(limit)
+            .map(|p| v1(p, s, body))
+            .collect();
+        let end = start + results.len();
+        let mut links = json!({"base": "https://fake.invalid/wiki", "context": "/wiki"});
+        if end < hits.len() {
+            let mut q = query.clone();
+            q.insert("cursor".into(), format!("c-{end}"));
+            q.insert("next".into(), "true".into());
+            // v1 links are relative to /wiki, unlike v2's.
+            links["next"] = json!(format!("/rest/api/content/search?{}", query_string(&q)));
+        }
+        return ResponseTemplate::new(200)
+            .set_body_json(json!({"results": results, "size": results.len(), "_links": links}));
+    }
+    error(404, &format!("{path} is not served by this fake"))
+}
+
+fn datacenter(
+    s: &State,
+    path: &str,
+    query: &BTreeMap<String, String>,
+    limit: usize,
+) -> ResponseTemplate {
+    if let Some(key) = path.strip_prefix("/rest/api/space/") {
+        return match s.spaces.get(key) {
+            Some((id, name)) if !s.forbidden.contains(key) => ResponseTemplate::new(200)
+                .set_body_json(json!({"id": id, "key": key, "name": name})),
+            Some(_) => error(403, "not permitted"),
+            None => error(404, &format!("No space with key : {key}")),
+        };
+    }
+    let body = query
+        .get("expand")
+        .is_some_and(|e| e.contains("body.storage"));
+    let hits: Vec<&FakePage> = if path == "/rest/api/content" {
+        let key = query.get("spaceKey").cloned().unwrap_or_default();
+        let kind = query.get("type").cloned().unwrap_or_else(|| "page".into());
+        s.pages
+            .values()
+            .filter(|p| p.space == key && p.kind == kind && p.status == "current")
+            .collect()
+    } else if path == "/rest/api/content/search" {
+        search(s, query.get("cql").map(String::as_str).unwrap_or(""))
+    } else {
+        return error(404, &format!("{path} is not served by this fake"));
+    };
+    let start: usize = query.get("start").and_then(|v| v.parse().ok()).unwrap_or(0);
+    let results: Vec<Value> = hits
+        .iter()
+        .skip(start)
+        .take(limit)
+        .map(|p| v1(p, s, body))
+        .collect();
+    let end = start + results.len();
+    let mut links = json!({"base": "https://fake.invalid", "context": ""});
+    if end < hits.len() {
+        let mut q = query.clone();
+        q.insert("start".into(), end.to_string());
+        links["next"] = json!(format!("{path}?{}", query_string(&q)));
+    }
+    ResponseTemplate::new(200).set_body_json(json!({
+        "results": results, "start": start, "limit": limit, "size": results.len(), "_links": links
+    }))
+}
+
+/// Just enough base64 for a basic-auth header, to avoid a dependency.
+fn b64(input: &str) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in input.as_bytes().chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
