@@ -2,18 +2,102 @@
 //! tests wire things up the same way.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use sqlx::PgPool;
-use tributary_core::config::{Config, EmbedderConfig, StoreConfig};
+use tokenizers::Tokenizer;
+use tributary_core::config::{Config, EmbedderBackend, EmbedderConfig, StoreConfig};
+use tributary_core::secret::Secret;
 
 use crate::chunk::ChunkerConfig;
-use crate::embed::{EmbedError, Embedder, MiniLmEmbedder};
-use crate::pipeline::Pipeline;
+use crate::embed::{EmbedError, Embedder, HttpEmbedder, HttpEmbedderSettings, MiniLmEmbedder};
+use crate::pipeline::{Pipeline, SharedCounter};
 use crate::registry::Registry;
 use crate::store::{EdgeStore, StoreError, VectorStore};
+use crate::token_estimate::EstimatedTokens;
 
-pub fn load_embedder(cfg: &EmbedderConfig) -> Result<MiniLmEmbedder, EmbedError> {
-    MiniLmEmbedder::load(&cfg.model_dir, cfg.max_seq_len, cfg.batch_size)
+/// An embedder with the token counter chunks are sized by. They travel
+/// together because the counter must describe the same model's tokens.
+#[derive(Clone)]
+pub struct EmbedderParts {
+    pub embedder: Arc<dyn Embedder>,
+    pub counter: SharedCounter,
+}
+
+impl From<MiniLmEmbedder> for EmbedderParts {
+    fn from(embedder: MiniLmEmbedder) -> Self {
+        EmbedderParts {
+            counter: Arc::new(embedder.counting_tokenizer().clone()),
+            embedder: Arc::new(embedder),
+        }
+    }
+}
+
+/// Builds the configured backend. The `http` backend is contacted here (to
+/// learn its dimension unless configured), so a wrong URL fails at start.
+pub async fn load_embedder(cfg: &EmbedderConfig) -> Result<EmbedderParts, EmbedError> {
+    match cfg.backend {
+        EmbedderBackend::Minilm => {
+            MiniLmEmbedder::load(&cfg.model_dir, cfg.max_seq_len, cfg.batch_size).map(Into::into)
+        }
+        EmbedderBackend::Http => {
+            let settings = HttpEmbedderSettings {
+                url: cfg.url.clone(),
+                model: cfg.model.clone(),
+                api_key: api_key(cfg)?,
+                timeout: Duration::from_millis(cfg.timeout_ms),
+                batch_size: cfg.batch_size,
+            };
+            let embedder = match cfg.dimension {
+                Some(dimension) => HttpEmbedder::new(settings, dimension)?,
+                None => HttpEmbedder::probe(settings).await?,
+            };
+            Ok(EmbedderParts {
+                embedder: Arc::new(embedder),
+                counter: token_counter(cfg)?,
+            })
+        }
+    }
+}
+
+/// Reads the API key from the environment variable the config names; a
+/// named but unset variable is an error rather than a silent anonymous call.
+fn api_key(cfg: &EmbedderConfig) -> Result<Option<Secret>, EmbedError> {
+    let Some(var) = &cfg.api_key_env else {
+        return Ok(None);
+    };
+    std::env::var(var)
+        .map(|key| Some(Secret::new(key)))
+        .map_err(|e| EmbedError::Load {
+            path: format!("${var}"),
+            reason: format!("API key variable: {e}"),
+        })
+}
+
+/// The server model's own tokenizer when `model_dir/tokenizer.json` is
+/// there, else the documented estimate.
+fn token_counter(cfg: &EmbedderConfig) -> Result<SharedCounter, EmbedError> {
+    let path = cfg.model_dir.join("tokenizer.json");
+    if !path.exists() {
+        tracing::info!(
+            path = %path.display(),
+            "no tokenizer.json for the embedding model; chunk sizes are estimated"
+        );
+        return Ok(Arc::new(EstimatedTokens));
+    }
+    let mut tokenizer = Tokenizer::from_file(&path).map_err(|e| EmbedError::Load {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    })?;
+    // Counting needs every token: no padding, no truncation.
+    tokenizer.with_padding(None);
+    tokenizer
+        .with_truncation(None)
+        .map_err(|e| EmbedError::Load {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        })?;
+    Ok(Arc::new(tokenizer))
 }
 
 /// Opens (or creates) the store and refuses one whose vectors have a
@@ -35,7 +119,7 @@ pub async fn open_store(
 
 pub fn pipeline(
     cfg: &Config,
-    embedder: MiniLmEmbedder,
+    embedder: EmbedderParts,
     store: Arc<dyn VectorStore>,
     pool: PgPool,
 ) -> Pipeline {
@@ -44,8 +128,8 @@ pub fn pipeline(
         overlap_tokens: cfg.indexer.chunk_overlap_tokens,
     };
     Pipeline {
-        counter: Arc::new(embedder.counting_tokenizer().clone()),
-        embedder: Arc::new(embedder) as Arc<dyn Embedder>,
+        counter: embedder.counter,
+        embedder: embedder.embedder,
         store,
         registry: Registry::new(pool),
         chunking,

@@ -7,7 +7,10 @@
 //! order (a batch keeps the last version of each id, and ids map to one
 //! partition), so storing the highest offset of a batch never skips work.
 //! Infrastructure errors are retried with backoff, forever, until shutdown:
-//! an outage pauses indexing; it never drains good messages into the DLQ.
+//! an outage pauses the assigned partitions (the consumer is still polled,
+//! so it stays in the group) and the failed batch is retried as the probe;
+//! it never drains good messages into the DLQ. Only a document the embedding
+//! server refuses on its own is dead-lettered (`EmbedderRejected`).
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -23,8 +26,9 @@ use tributary_core::kafka::{self, KafkaError};
 use tributary_core::Document;
 
 use crate::dlq::DeadLetters;
-use crate::pipeline::{BatchStats, Pipeline};
-use crate::reject;
+use crate::pause::PauseGate;
+use crate::pipeline::{BatchStats, Pipeline, ProcessError};
+use crate::reject::{self, Rejection};
 
 #[derive(Debug, thiserror::Error)]
 pub enum IndexError {
@@ -47,6 +51,10 @@ pub struct IndexStats {
     pub docs: BatchStats,
     pub batches: u64,
     pub retries: u64,
+    /// Times consumption was paused because a batch could not be applied.
+    pub pauses: u64,
+    /// Times it resumed after such a pause.
+    pub resumes: u64,
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -93,6 +101,7 @@ impl Indexer {
         tracing::info!(topic = %self.kafka.topic, group = %self.settings.group_id, "indexer started");
 
         let mut stats = IndexStats::default();
+        let mut gate = PauseGate::new(&consumer);
         let mut last_message = Instant::now();
         let batch_wait = Duration::from_millis(self.settings.batch_wait_ms);
         loop {
@@ -114,7 +123,7 @@ impl Indexer {
             }
             last_message = Instant::now();
             match self
-                .process_with_retry(&batch, &dlq, &mut stats, &shutdown)
+                .process_with_retry(&batch, &dlq, &mut gate, &mut stats, &shutdown)
                 .await
             {
                 BatchOutcome::Done => {
@@ -150,27 +159,24 @@ impl Indexer {
             unchanged = stats.docs.unchanged,
             chunks = stats.docs.chunks,
             dead_lettered = stats.dead_lettered,
+            pauses = stats.pauses,
             "indexer stopped"
         );
         Ok(stats)
     }
 
     /// Parses the batch, dead-letters what cannot be parsed, applies the
-    /// rest; retries infrastructure failures with backoff until shutdown.
+    /// rest; pauses consumption and retries through outages until shutdown.
     async fn process_with_retry(
         &self,
         batch: &[OwnedMessage],
         dlq: &DeadLetters,
+        gate: &mut PauseGate<'_>,
         stats: &mut IndexStats,
         shutdown: &CancellationToken,
     ) -> BatchOutcome {
-        let mut backoff = ExponentialBackoffBuilder::new()
-            .with_initial_interval(Duration::from_millis(200))
-            .with_max_interval(Duration::from_secs(30))
-            .with_max_elapsed_time(None)
-            .build();
         // Dead-lettering happens once; the parsed remainder is retried.
-        let mut latest: HashMap<String, Document> = HashMap::new();
+        let mut latest: HashMap<String, (Document, &OwnedMessage)> = HashMap::new();
         let mut order: Vec<String> = Vec::new();
         let mut poison = Vec::new();
         for msg in batch {
@@ -180,58 +186,161 @@ impl Indexer {
                         order.push(doc.id.clone());
                     }
                     // Later offsets win: the batch's final state per id.
-                    latest.insert(doc.id.clone(), doc);
+                    latest.insert(doc.id.clone(), (doc, msg));
                 }
                 Err(rejection) => poison.push((msg, rejection)),
             }
         }
         for (msg, rejection) in poison {
-            loop {
-                match dlq.send(msg, &rejection, 1).await {
-                    Ok(()) => {
-                        stats.dead_lettered += 1;
-                        break;
-                    }
-                    Err(err) => {
-                        let wait = backoff.next_backoff().unwrap_or(Duration::from_secs(30));
-                        tracing::warn!(error = %err, wait_ms = wait.as_millis() as u64, "DLQ write failed; retrying");
-                        stats.retries += 1;
-                        tokio::select! {
-                            _ = shutdown.cancelled() => return BatchOutcome::Abandoned,
-                            _ = tokio::time::sleep(wait) => {}
-                        }
+            if !self
+                .dead_letter(msg, &rejection, dlq, gate, stats, shutdown)
+                .await
+            {
+                return BatchOutcome::Abandoned;
+            }
+        }
+        let docs: Vec<(Document, &OwnedMessage)> =
+            order.iter().filter_map(|id| latest.remove(id)).collect();
+        if docs.is_empty() {
+            return BatchOutcome::Done;
+        }
+        let all: Vec<Document> = docs.iter().map(|(doc, _)| doc.clone()).collect();
+        let rejected = match self.apply_through_outages(all, gate, stats, shutdown).await {
+            Applied::Done(batch_stats) => {
+                stats.docs.add(batch_stats);
+                return BatchOutcome::Done;
+            }
+            Applied::Abandoned => return BatchOutcome::Abandoned,
+            Applied::Rejected(err) => err,
+        };
+        // One input made the server refuse the whole request. Which one is
+        // unknown, so each document is tried alone once: only those refused
+        // on their own are dead-lettered, the rest are indexed.
+        tracing::warn!(error = %rejected, docs = docs.len(),
+            "embedder rejected a batch; retrying its documents one by one");
+        for (doc, msg) in docs {
+            let id = doc.id.clone();
+            match self
+                .apply_through_outages(vec![doc], gate, stats, shutdown)
+                .await
+            {
+                Applied::Done(batch_stats) => stats.docs.add(batch_stats),
+                Applied::Abandoned => return BatchOutcome::Abandoned,
+                Applied::Rejected(err) => {
+                    tracing::warn!(doc_id = %id, error = %err, "document rejected by the embedder");
+                    let rejection = Rejection {
+                        class: reject::EMBEDDER_REJECTED,
+                        reason: err.to_string(),
+                    };
+                    if !self
+                        .dead_letter(msg, &rejection, dlq, gate, stats, shutdown)
+                        .await
+                    {
+                        return BatchOutcome::Abandoned;
                     }
                 }
             }
         }
-        let docs: Vec<Document> = order.iter().filter_map(|id| latest.remove(id)).collect();
-        if docs.is_empty() {
-            return BatchOutcome::Done;
-        }
-        backoff.reset();
+        BatchOutcome::Done
+    }
+
+    /// Applies `docs`, retrying with backoff while anything but the input is
+    /// at fault. The first failure pauses the assigned partitions; each
+    /// retry is the probe, and the first success resumes them.
+    async fn apply_through_outages(
+        &self,
+        docs: Vec<Document>,
+        gate: &mut PauseGate<'_>,
+        stats: &mut IndexStats,
+        shutdown: &CancellationToken,
+    ) -> Applied {
+        let mut backoff = retry_backoff();
         loop {
             let attempt = tokio::select! {
-                _ = shutdown.cancelled() => return BatchOutcome::Abandoned,
+                _ = shutdown.cancelled() => return Applied::Abandoned,
                 r = self.pipeline.apply(docs.clone()) => r,
             };
-            match attempt {
+            let err = match attempt {
                 Ok(batch_stats) => {
-                    stats.docs.add(batch_stats);
-                    return BatchOutcome::Done;
+                    self.resume(gate, stats);
+                    return Applied::Done(batch_stats);
+                }
+                Err(err) if err.is_rejected_input() => {
+                    self.resume(gate, stats);
+                    return Applied::Rejected(err);
+                }
+                Err(err) => err,
+            };
+            if gate.pause(&err.to_string()) {
+                stats.pauses += 1;
+            }
+            let wait = backoff.next_backoff().unwrap_or(MAX_BACKOFF);
+            tracing::warn!(error = %err, wait_ms = wait.as_millis() as u64, docs = docs.len(),
+                "batch failed; retrying (offsets not stored)");
+            stats.retries += 1;
+            if !gate.wait(wait, shutdown).await {
+                return Applied::Abandoned;
+            }
+        }
+    }
+
+    fn resume(&self, gate: &mut PauseGate<'_>, stats: &mut IndexStats) {
+        if gate.resume() {
+            stats.resumes += 1;
+        }
+    }
+
+    /// Writes one message to the DLQ, retrying (paused) until the DLQ
+    /// acknowledges it; false on shutdown.
+    async fn dead_letter(
+        &self,
+        msg: &OwnedMessage,
+        rejection: &Rejection,
+        dlq: &DeadLetters,
+        gate: &mut PauseGate<'_>,
+        stats: &mut IndexStats,
+        shutdown: &CancellationToken,
+    ) -> bool {
+        let mut backoff = retry_backoff();
+        loop {
+            match dlq.send(msg, rejection, 1).await {
+                Ok(()) => {
+                    stats.dead_lettered += 1;
+                    self.resume(gate, stats);
+                    return true;
                 }
                 Err(err) => {
-                    let wait = backoff.next_backoff().unwrap_or(Duration::from_secs(30));
-                    tracing::warn!(error = %err, wait_ms = wait.as_millis() as u64, docs = docs.len(),
-                        "batch failed; retrying (offsets not stored)");
+                    if gate.pause(&format!("DLQ write failed: {err}")) {
+                        stats.pauses += 1;
+                    }
+                    let wait = backoff.next_backoff().unwrap_or(MAX_BACKOFF);
+                    tracing::warn!(error = %err, wait_ms = wait.as_millis() as u64, "DLQ write failed; retrying");
                     stats.retries += 1;
-                    tokio::select! {
-                        _ = shutdown.cancelled() => return BatchOutcome::Abandoned,
-                        _ = tokio::time::sleep(wait) => {}
+                    if !gate.wait(wait, shutdown).await {
+                        return false;
                     }
                 }
             }
         }
     }
+}
+
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+fn retry_backoff() -> backoff::ExponentialBackoff {
+    ExponentialBackoffBuilder::new()
+        .with_initial_interval(Duration::from_millis(200))
+        .with_max_interval(MAX_BACKOFF)
+        .with_max_elapsed_time(None)
+        .build()
+}
+
+/// What became of applying a set of documents.
+enum Applied {
+    Done(BatchStats),
+    /// The embedding server refused the input (permanent for these bytes).
+    Rejected(ProcessError),
+    Abandoned,
 }
 
 /// Up to `max` messages: waits for the first, then takes whatever else

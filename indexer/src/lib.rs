@@ -7,11 +7,13 @@ pub mod chunk;
 pub mod consumer;
 pub mod dlq;
 pub mod embed;
+mod pause;
 pub mod pipeline;
 pub mod registry;
 pub mod reject;
 pub mod search;
 pub mod store;
+pub mod token_estimate;
 
 pub use consumer::{IndexStats, Indexer, RunOptions};
 pub use pipeline::{BatchStats, Pipeline};

@@ -24,6 +24,15 @@ pub enum ProcessError {
     Registry(#[from] sqlx::Error),
 }
 
+impl ProcessError {
+    /// The embedding server refused the input itself: the same documents
+    /// fail again on retry, so the culprit is isolated and dead-lettered
+    /// instead of retried. Every other error is an outage and is retried.
+    pub fn is_rejected_input(&self) -> bool {
+        matches!(self, ProcessError::Embed(EmbedError::Rejected { .. }))
+    }
+}
+
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct BatchStats {
     pub indexed: u64,

@@ -12,6 +12,11 @@ pub struct Rejection {
     pub reason: String,
 }
 
+/// A document the embedding server refused on its own (HTTP 4xx other than
+/// 429), e.g. too long for the model; redrive after fixing the server or
+/// the document.
+pub const EMBEDDER_REJECTED: &str = "EmbedderRejected";
+
 /// Parses and validates a message value, or says why it can never be indexed.
 pub fn accept(payload: Option<&[u8]>, max_bytes: usize) -> Result<Document, Rejection> {
     let Some(bytes) = payload.filter(|b| !b.is_empty()) else {

@@ -8,12 +8,8 @@ use crate::cli::IndexArgs;
 pub async fn run(config: &Config, args: IndexArgs) -> anyhow::Result<ExitCode> {
     let shutdown = shutdown::on_signal();
     let pool = db::connect(&config.database).await?;
-    let embedder = build::load_embedder(&config.embedder)?;
-    let store = build::open_store(
-        &config.store,
-        tributary_indexer::embed::Embedder::dimension(&embedder),
-    )
-    .await?;
+    let embedder = build::load_embedder(&config.embedder).await?;
+    let store = build::open_store(&config.store, embedder.embedder.dimension()).await?;
     let indexer = Indexer {
         kafka: config.kafka.clone(),
         settings: config.indexer.clone(),

@@ -1,20 +1,15 @@
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use tributary_core::Config;
 use tributary_indexer::build;
-use tributary_indexer::embed::Embedder;
 use tributary_indexer::search::Searcher;
 
 use crate::cli::SearchArgs;
 
 pub async fn run(config: &Config, args: SearchArgs) -> anyhow::Result<ExitCode> {
-    let embedder = build::load_embedder(&config.embedder)?;
+    let embedder = build::load_embedder(&config.embedder).await?.embedder;
     let store = build::open_store(&config.store, embedder.dimension()).await?;
-    let searcher = Searcher {
-        embedder: Arc::new(embedder),
-        store,
-    };
+    let searcher = Searcher { embedder, store };
     let hits = searcher
         .search(&args.query, args.source, args.limit)
         .await?;

@@ -10,6 +10,8 @@ mod cli_binary;
 mod confluence_connector;
 mod confluence_fake;
 mod dlq_redrive;
+mod embedder_outage;
+mod embedding_fake;
 mod jira_connector;
 mod jira_fake;
 mod vault_pipeline;

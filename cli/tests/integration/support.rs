@@ -10,7 +10,7 @@ use tributary_connectors::vault::{self, VaultSyncOptions};
 use tributary_connectors::{SyncStateStore, SyncSummary};
 use tributary_core::{db, kafka, Config};
 use tributary_indexer::chunk::{chunk_markdown, ChunkerConfig};
-use tributary_indexer::embed::{Embedder, MiniLmEmbedder};
+use tributary_indexer::embed::MiniLmEmbedder;
 use tributary_indexer::store::{StoredPoint, VectorStore};
 use tributary_indexer::{build, IndexStats, Indexer, Pipeline, RunOptions};
 
@@ -20,7 +20,8 @@ pub fn embedder() -> MiniLmEmbedder {
     EMBEDDER
         .get_or_init(|| {
             let cfg = Config::load(None).expect("default config");
-            build::load_embedder(&cfg.embedder)
+            let e = &cfg.embedder;
+            MiniLmEmbedder::load(&e.model_dir, e.max_seq_len, e.batch_size)
                 .expect("embedding model missing: run `make stack-up` (or set TRIBUTARY_MODEL_DIR)")
         })
         .clone()
@@ -37,6 +38,8 @@ pub struct TestEnv {
     pub config: Config,
     pub pool: sqlx::PgPool,
     pub vault: TempDir,
+    /// What the pipeline embeds with: MiniLM unless a test chose otherwise.
+    pub embedder: build::EmbedderParts,
     _store_dir: TempDir,
     /// What to drop afterwards, captured before a test can change `config`.
     created: (
@@ -49,6 +52,12 @@ impl TestEnv {
     /// Fresh topic (3 partitions) + DLQ, schema with migrations applied, store
     /// directory, vault directory. Small chunks keep multi-chunk notes cheap.
     pub async fn new() -> TestEnv {
+        TestEnv::with_embedder(embedder().into()).await
+    }
+
+    /// Like [`TestEnv::new`], embedding with `parts` (the store gets its
+    /// dimension).
+    pub async fn with_embedder(parts: build::EmbedderParts) -> TestEnv {
         let mut config = Config::load(None).expect("default config");
         let id = unique("t");
         config.kafka.topic = format!("{id}.documents");
@@ -72,7 +81,7 @@ impl TestEnv {
             panic!("PostgreSQL must be running for integration tests (make stack-up): {e}")
         });
         db::migrate(&pool).await.expect("migrations apply");
-        let store = build::open_store(&config.store, embedder().dimension())
+        let store = build::open_store(&config.store, parts.embedder.dimension())
             .await
             .expect("store opens");
         TestEnv {
@@ -80,6 +89,7 @@ impl TestEnv {
             config,
             pool,
             vault: tempfile::tempdir().expect("tempdir"),
+            embedder: parts,
             _store_dir: store_dir,
             store,
         }
@@ -114,7 +124,7 @@ impl TestEnv {
     pub fn pipeline(&self) -> Pipeline {
         build::pipeline(
             &self.config,
-            embedder(),
+            self.embedder.clone(),
             Arc::clone(&self.store),
             self.pool.clone(),
         )

@@ -2,8 +2,10 @@
 //! embedded CPU model is the default, not the only choice: an HTTP embedding
 //! server (TEI, vLLM, Ollama) or ONNX Runtime can take its place.
 
+mod http;
 mod minilm;
 
+pub use http::{HttpEmbedder, HttpEmbedderSettings};
 pub use minilm::MiniLmEmbedder;
 
 #[derive(Debug, thiserror::Error)]
@@ -16,13 +18,24 @@ pub enum EmbedError {
     Inference(String),
     #[error("embedding task was cancelled or panicked: {0}")]
     Task(String),
+    /// The embedding server could not be reached, timed out, failed (5xx) or
+    /// asked us to slow down (429): nothing is wrong with the input.
+    #[error("embedding server unavailable: {0}")]
+    Unavailable(String),
+    /// The embedding server refused the input (4xx other than 429).
+    #[error("embedding server rejected the input ({status}): {message}")]
+    Rejected { status: u16, message: String },
+    /// The server answered 2xx with something that is not the expected vectors.
+    #[error("embedding server sent an unusable response: {0}")]
+    BadResponse(String),
 }
 
 impl EmbedError {
     /// Whether retrying the same input later may succeed. A model that
-    /// cannot tokenize or run an input will fail the same way next time.
+    /// cannot tokenize or run an input, or a server that refused it, will
+    /// fail the same way next time; an unavailable server may be back.
     pub fn is_transient(&self) -> bool {
-        matches!(self, EmbedError::Task(_))
+        matches!(self, EmbedError::Task(_) | EmbedError::Unavailable(_))
     }
 }
 

@@ -1,0 +1,225 @@
+//! An embedder that calls an OpenAI-compatible `POST {url}/v1/embeddings`
+//! server (TEI, vLLM, Ollama, OpenAI itself), so production can run the model
+//! on a GPU box instead of inside the indexer.
+//!
+//! Failures are classified for the consumer: an unreachable, slow, overloaded
+//! (5xx) or rate-limiting (429) server is [`EmbedError::Unavailable`] and worth
+//! retrying; any other 4xx means the server refuses this input and will again,
+//! so it is [`EmbedError::Rejected`] with the server's own message.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use tributary_core::secret::Secret;
+
+use super::{EmbedError, Embedder};
+
+/// How to reach the server; built from `[embedder]` configuration.
+#[derive(Debug, Clone)]
+pub struct HttpEmbedderSettings {
+    /// Base URL, without the `/v1/embeddings` suffix.
+    pub url: String,
+    pub model: String,
+    /// Sent as `Authorization: Bearer <key>` when present.
+    pub api_key: Option<Secret>,
+    pub timeout: Duration,
+    /// Texts per request; larger inputs are split into several requests.
+    pub batch_size: usize,
+}
+
+pub struct HttpEmbedder {
+    client: reqwest::Client,
+    endpoint: String,
+    settings: HttpEmbedderSettings,
+    dimension: usize,
+}
+
+#[derive(Serialize)]
+struct EmbeddingRequest<'a> {
+    model: &'a str,
+    input: &'a [String],
+}
+
+#[derive(Deserialize)]
+struct EmbeddingResponse {
+    data: Vec<EmbeddingItem>,
+}
+
+#[derive(Deserialize)]
+struct EmbeddingItem {
+    embedding: Vec<f32>,
+    index: usize,
+}
+
+/// The text a failed request reports: the OpenAI error shape
+/// `{"error": {"message": ...}}` when the server uses it, else the raw body.
+fn server_message(body: &str) -> String {
+    #[derive(Deserialize)]
+    struct ErrorBody {
+        error: ErrorDetail,
+    }
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum ErrorDetail {
+        Object { message: String },
+        Text(String),
+    }
+    match serde_json::from_str::<ErrorBody>(body) {
+        Ok(ErrorBody {
+            error: ErrorDetail::Object { message } | ErrorDetail::Text(message),
+        }) => message,
+        Err(_) => body.trim().to_string(),
+    }
+}
+
+fn normalise(mut v: Vec<f32>) -> Vec<f32> {
+    let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+    if norm > 0.0 {
+        v.iter_mut().for_each(|x| *x /= norm);
+    }
+    v
+}
+
+impl HttpEmbedder {
+    /// Connects with a known dimension, sending no request.
+    pub fn new(settings: HttpEmbedderSettings, dimension: usize) -> Result<Self, EmbedError> {
+        let client = reqwest::Client::builder()
+            .timeout(settings.timeout)
+            .build()
+            .map_err(|e| EmbedError::Load {
+                path: settings.url.clone(),
+                reason: e.to_string(),
+            })?;
+        let endpoint = format!("{}/v1/embeddings", settings.url.trim_end_matches('/'));
+        Ok(HttpEmbedder {
+            client,
+            endpoint,
+            settings: HttpEmbedderSettings {
+                batch_size: settings.batch_size.max(1),
+                ..settings
+            },
+            dimension,
+        })
+    }
+
+    /// Connects and learns the dimension by embedding one short text, so a
+    /// wrong URL or model fails at start-up rather than on the first batch.
+    pub async fn probe(settings: HttpEmbedderSettings) -> Result<Self, EmbedError> {
+        let mut embedder = HttpEmbedder::new(settings, 0)?;
+        let vectors = embedder.request(&["dimension probe".to_string()]).await?;
+        embedder.dimension = vectors.first().map_or(0, Vec::len);
+        if embedder.dimension == 0 {
+            return Err(EmbedError::BadResponse(
+                "probe returned an empty vector".into(),
+            ));
+        }
+        Ok(embedder)
+    }
+
+    /// One request for at most `batch_size` texts.
+    async fn request(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, EmbedError> {
+        let mut request = self.client.post(&self.endpoint).json(&EmbeddingRequest {
+            model: &self.settings.model,
+            input: texts,
+        });
+        if let Some(key) = &self.settings.api_key {
+            request = request.bearer_auth(key.expose());
+        }
+        // Any transport failure (refused, reset, timed out) says nothing about
+        // the input: the server may be back in a moment.
+        let response = request
+            .send()
+            .await
+            .map_err(|e| EmbedError::Unavailable(format!("{}: {e}", self.endpoint)))?;
+        let status = response.status();
+        let body = response
+            .text()
+            .await
+            .map_err(|e| EmbedError::Unavailable(format!("{}: {e}", self.endpoint)))?;
+        if status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS {
+            return Err(EmbedError::Unavailable(format!(
+                "{} answered {status}: {}",
+                self.endpoint,
+                server_message(&body)
+            )));
+        }
+        if !status.is_success() {
+            return Err(EmbedError::Rejected {
+                status: status.as_u16(),
+                message: server_message(&body),
+            });
+        }
+        let parsed: EmbeddingResponse = serde_json::from_str(&body)
+            .map_err(|e| EmbedError::BadResponse(format!("not an embeddings response: {e}")))?;
+        self.order(parsed, texts.len())
+    }
+
+    /// Puts vectors in input order (servers may answer out of order) and
+    /// checks there is exactly one of the expected size per input.
+    fn order(
+        &self,
+        response: EmbeddingResponse,
+        expected: usize,
+    ) -> Result<Vec<Vec<f32>>, EmbedError> {
+        let mut slots: Vec<Option<Vec<f32>>> = vec![None; expected];
+        for item in response.data {
+            if self.dimension != 0 && item.embedding.len() != self.dimension {
+                return Err(EmbedError::BadResponse(format!(
+                    "vector of size {} where {} was expected",
+                    item.embedding.len(),
+                    self.dimension
+                )));
+            }
+            match slots.get_mut(item.index) {
+                Some(slot @ None) => *slot = Some(normalise(item.embedding)),
+                _ => {
+                    return Err(EmbedError::BadResponse(format!(
+                        "unexpected or repeated index {} for {expected} inputs",
+                        item.index
+                    )))
+                }
+            }
+        }
+        slots
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| {
+                v.ok_or_else(|| EmbedError::BadResponse(format!("no vector for input {i}")))
+            })
+            .collect()
+    }
+}
+
+#[async_trait::async_trait]
+impl Embedder for HttpEmbedder {
+    fn model_id(&self) -> &str {
+        &self.settings.model
+    }
+
+    fn dimension(&self) -> usize {
+        self.dimension
+    }
+
+    async fn embed(&self, texts: Vec<String>) -> Result<Vec<Vec<f32>>, EmbedError> {
+        let mut out = Vec::with_capacity(texts.len());
+        for batch in texts.chunks(self.settings.batch_size) {
+            out.extend(self.request(batch).await?);
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_openai_and_plain_error_bodies() {
+        assert_eq!(
+            server_message(r#"{"error":{"message":"input 3 too long","type":"x"}}"#),
+            "input 3 too long"
+        );
+        assert_eq!(server_message(r#"{"error":"bad input"}"#), "bad input");
+        assert_eq!(server_message(" plain text\n"), "plain text");
+    }
+}

@@ -1,0 +1,104 @@
+//! Pausing consumption during an outage (embedding server, store or
+//! database down) without leaving the consumer group.
+//!
+//! While a batch cannot be applied, its partitions are paused and the batch
+//! itself is retried as the probe; the consumer keeps being polled between
+//! retries so librdkafka's `max.poll.interval.ms` never expires and the
+//! group does not rebalance the partitions away. Paused partitions deliver
+//! nothing, so nothing needs buffering.
+
+use std::time::{Duration, Instant};
+
+use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::message::Message;
+use rdkafka::Offset;
+use tokio_util::sync::CancellationToken;
+
+/// Tracks whether the consumer is paused and for how long.
+pub(crate) struct PauseGate<'a> {
+    consumer: &'a StreamConsumer,
+    since: Option<Instant>,
+}
+
+impl<'a> PauseGate<'a> {
+    pub(crate) fn new(consumer: &'a StreamConsumer) -> Self {
+        PauseGate {
+            consumer,
+            since: None,
+        }
+    }
+
+    /// Pauses every assigned partition; true when this call paused it (it
+    /// was running before).
+    pub(crate) fn pause(&mut self, reason: &str) -> bool {
+        if self.since.is_some() {
+            return false;
+        }
+        self.pause_assignment();
+        tracing::warn!("indexer paused: {reason}");
+        self.since = Some(Instant::now());
+        true
+    }
+
+    /// Resumes after a pause; true when it was paused.
+    pub(crate) fn resume(&mut self) -> bool {
+        let Some(since) = self.since.take() else {
+            return false;
+        };
+        match self.consumer.assignment() {
+            Ok(assignment) => {
+                if let Err(err) = self.consumer.resume(&assignment) {
+                    tracing::warn!(error = %err, "could not resume partitions");
+                }
+            }
+            Err(err) => tracing::warn!(error = %err, "could not read assignment to resume"),
+        }
+        tracing::info!("indexer resumed after {:?}", since.elapsed());
+        true
+    }
+
+    /// Waits `wait` (or until shutdown, returning false) while polling the
+    /// consumer so the group membership stays alive.
+    pub(crate) async fn wait(&self, wait: Duration, shutdown: &CancellationToken) -> bool {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let polled = tokio::select! {
+                _ = shutdown.cancelled() => return false,
+                r = tokio::time::timeout_at(deadline, self.consumer.recv()) => r,
+            };
+            match polled {
+                Err(_elapsed) => return true,
+                Ok(Err(err)) => tracing::warn!(error = %err, "consumer error while paused"),
+                // Only a partition assigned after the pause (a rebalance) can
+                // deliver. Rewind it so the message comes again on resume
+                // rather than being skipped, and pause it like the others.
+                Ok(Ok(msg)) => {
+                    let (topic, partition, offset) =
+                        (msg.topic().to_string(), msg.partition(), msg.offset());
+                    drop(msg);
+                    self.pause_assignment();
+                    if let Err(err) = self.consumer.seek(
+                        &topic,
+                        partition,
+                        Offset::Offset(offset),
+                        Duration::from_secs(5),
+                    ) {
+                        tracing::warn!(partition, offset, error = %err,
+                            "could not rewind a partition assigned while paused");
+                    }
+                }
+            }
+        }
+    }
+
+    fn pause_assignment(&self) {
+        match self.consumer.assignment() {
+            Ok(assignment) => {
+                if let Err(err) = self.consumer.pause(&assignment) {
+                    tracing::warn!(error = %err, "could not pause partitions");
+                }
+            }
+            Err(err) => tracing::warn!(error = %err, "could not read assignment to pause"),
+        }
+    }
+}
