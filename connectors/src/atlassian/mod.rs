@@ -5,10 +5,12 @@
 
 mod auth;
 mod client;
+mod credentials;
 mod error;
 mod retry;
 
 pub use auth::Auth;
 pub use client::{AtlassianClient, ClientSettings};
+pub use credentials::{resolve as resolve_credentials, CredentialError, Product};
 pub use error::AtlassianError;
 pub use retry::RetryPolicy;

@@ -1,76 +1,34 @@
-//! Where the Confluence credentials come from: the environment or a mounted
-//! secret file, never the command line or the config file, and never a log.
-
-use std::path::PathBuf;
+//! Confluence credentials: the shared Atlassian rules
+//! ([`crate::atlassian::resolve_credentials`]) with Confluence's names.
 
 use tributary_core::config::{ConfluenceConfig, ConfluenceFlavor};
-use tributary_core::secret::Secret;
 
-use crate::atlassian::Auth;
+pub use crate::atlassian::CredentialError;
+use crate::atlassian::{Auth, Product};
+
+pub static PRODUCT: Product = Product {
+    name: "Confluence",
+    section: "confluence",
+    token_env: ["TRIBUTARY_CONFLUENCE_TOKEN", "CONFLUENCE_API_TOKEN"],
+    email_env: "TRIBUTARY_CONFLUENCE__EMAIL",
+};
 
 /// Checked in this order; the first one set wins over `confluence.token_file`.
-pub const TOKEN_ENV_VARS: [&str; 2] = ["TRIBUTARY_CONFLUENCE_TOKEN", "CONFLUENCE_API_TOKEN"];
+pub const TOKEN_ENV_VARS: [&str; 2] = PRODUCT.token_env;
 
-#[derive(Debug, thiserror::Error)]
-pub enum CredentialError {
-    #[error("no Confluence token: set TRIBUTARY_CONFLUENCE_TOKEN (or CONFLUENCE_API_TOKEN), or confluence.token_file to a file holding it")]
-    Missing,
-    #[error("cannot read the Confluence token file {path}: {source}")]
-    File {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("the Confluence token file {0} is empty")]
-    EmptyFile(PathBuf),
-    #[error("Confluence Cloud authenticates with the account email and an API token: set confluence.email (or TRIBUTARY_CONFLUENCE__EMAIL)")]
-    MissingEmail,
-}
-
-/// Builds the auth for the configured flavour; `env` is the environment
+/// Builds the auth for the configured flavour. `env` is the environment
 /// lookup (a parameter so tests need not mutate the process environment).
 pub fn resolve(
     cfg: &ConfluenceConfig,
     env: impl Fn(&str) -> Option<String>,
 ) -> Result<Auth, CredentialError> {
-    let from_env = TOKEN_ENV_VARS.iter().find_map(|name| {
-        env(name)
-            .map(|v| v.trim().to_owned())
-            .filter(|v| !v.is_empty())
-            .map(|v| (v, format!("env {name}")))
-    });
-    let (token, origin) = match (from_env, &cfg.token_file) {
-        (Some(found), _) => found,
-        (None, Some(path)) => {
-            let raw = std::fs::read_to_string(path).map_err(|source| CredentialError::File {
-                path: path.clone(),
-                source,
-            })?;
-            let token = raw.trim().to_owned();
-            if token.is_empty() {
-                return Err(CredentialError::EmptyFile(path.clone()));
-            }
-            (token, format!("file {}", path.display()))
-        }
-        (None, None) => return Err(CredentialError::Missing),
-    };
-    let token = Secret::new(token);
-    match cfg.flavor {
-        ConfluenceFlavor::Cloud => {
-            let email = cfg
-                .email
-                .as_deref()
-                .map(str::trim)
-                .filter(|e| !e.is_empty())
-                .ok_or(CredentialError::MissingEmail)?;
-            Ok(Auth::Basic {
-                email: email.to_owned(),
-                token,
-                origin,
-            })
-        }
-        ConfluenceFlavor::Datacenter => Ok(Auth::Bearer { token, origin }),
-    }
+    crate::atlassian::resolve_credentials(
+        &PRODUCT,
+        cfg.flavor == ConfluenceFlavor::Cloud,
+        cfg.email.as_deref(),
+        cfg.token_file.as_deref(),
+        env,
+    )
 }
 
 #[cfg(test)]
@@ -104,12 +62,12 @@ mod tests {
         cfg.email = None;
         assert!(matches!(
             resolve(&cfg, |_| None),
-            Err(CredentialError::MissingEmail)
+            Err(CredentialError::MissingEmail(_))
         ));
         cfg.token_file = None;
         assert!(matches!(
             resolve(&cfg, |_| None),
-            Err(CredentialError::Missing)
+            Err(CredentialError::Missing(_))
         ));
     }
 }
