@@ -109,3 +109,31 @@ impl Publisher {
         Ok(outcome)
     }
 }
+
+/// The step every connector repeats per page: publish `docs`, then record,
+/// in one transaction, the items Kafka acknowledged (`items[i]` belongs to
+/// `docs[i]`) plus `touched` items that needed no message. Nothing that was
+/// not acknowledged is recorded; the caller decides what a failure means.
+pub async fn publish_and_record<E>(
+    publisher: &Publisher,
+    store: &crate::state::SyncStateStore,
+    connector_id: &str,
+    docs: &[Document],
+    items: &[crate::state::ItemRecord],
+    touched: Vec<crate::state::ItemRecord>,
+) -> Result<PublishOutcome, E>
+where
+    E: From<PublishError> + From<sqlx::Error>,
+{
+    let outcome = if docs.is_empty() {
+        PublishOutcome::default()
+    } else {
+        publisher.publish_all(docs).await?
+    };
+    let mut records = touched;
+    records.extend(outcome.acked.iter().map(|&i| items[i].clone()));
+    if !records.is_empty() {
+        store.record_items(connector_id, &records).await?;
+    }
+    Ok(outcome)
+}

@@ -26,7 +26,7 @@ use super::options::JiraSyncOptions;
 use super::pager::Pager;
 use super::report::{JiraProgress, JiraSyncReport};
 use crate::atlassian::{AtlassianClient, AtlassianError};
-use crate::publish::{PublishError, Publisher};
+use crate::publish::{publish_and_record, PublishError, PublishOutcome, Publisher};
 use crate::state::{ItemRecord, ItemState, SyncStateStore};
 
 pub const KIND: &str = "jira";
@@ -362,16 +362,16 @@ impl Run<'_> {
             return Ok(Vec::new());
         };
         let docs: Vec<Document> = batch.iter().map(|(d, _, _)| d.clone()).collect();
-        let outcome = if docs.is_empty() {
-            Default::default()
-        } else {
-            publisher.publish_all(&docs).await?
-        };
-        let mut records = touched;
-        records.extend(outcome.acked.iter().map(|&i| batch[i].1.clone()));
-        if !records.is_empty() {
-            self.store.record_items(self.connector_id, &records).await?;
-        }
+        let items: Vec<ItemRecord> = batch.iter().map(|(_, r, _)| r.clone()).collect();
+        let outcome: PublishOutcome = publish_and_record::<JiraSyncError>(
+            publisher,
+            self.store,
+            self.connector_id,
+            &docs,
+            &items,
+            touched,
+        )
+        .await?;
         self.report.summary.published += outcome.acked.len() as u64;
         self.report.summary.failed += outcome.failed.len() as u64;
         if let Some((_, first_error)) = outcome.failed.first() {

@@ -14,7 +14,7 @@ use tributary_core::{Body, Document, SourceRef, SCHEMA_VERSION};
 
 use super::note::{parse_note, ParsedNote};
 use super::scan::{scan, ScanError, VaultFile};
-use crate::publish::{PublishError, Publisher};
+use crate::publish::{publish_and_record, PublishError, Publisher};
 use crate::state::{ItemRecord, ItemState, SyncStateStore};
 use crate::summary::SyncSummary;
 
@@ -165,18 +165,19 @@ async fn run(
         summary.published = to_publish.len() as u64;
         return Ok(());
     };
-    let docs: Vec<Document> = to_publish.iter().map(|(d, _)| d.clone()).collect();
-    let outcome = publisher.publish_all(&docs).await?;
-    let mut records = touched;
-    let mut watermark: Option<DateTime<Utc>> = None;
-    for &i in &outcome.acked {
-        let (doc, record) = &to_publish[i];
-        watermark = watermark.max(Some(doc.updated_at));
-        records.push(record.clone());
-    }
+    let (docs, items): (Vec<Document>, Vec<ItemRecord>) = to_publish.into_iter().unzip();
+    let outcome = publish_and_record::<VaultSyncError>(
+        &publisher,
+        store,
+        connector_id,
+        &docs,
+        &items,
+        touched,
+    )
+    .await?;
+    let watermark: Option<DateTime<Utc>> = outcome.acked.iter().map(|&i| docs[i].updated_at).max();
     summary.published = outcome.acked.len() as u64;
     summary.failed = outcome.failed.len() as u64;
-    store.record_items(connector_id, &records).await?;
     if let Some((_, first_error)) = outcome.failed.first() {
         return Err(VaultSyncError::Incomplete {
             acked: outcome.acked.len(),
