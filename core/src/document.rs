@@ -42,6 +42,20 @@ pub struct Document {
     pub deleted: bool,
     /// `sha256:<hex>` of the content fields (see [`Document::compute_content_hash`]).
     pub content_hash: String,
+    /// Pre-chunked, pre-embedded content from a producer that embeds on its
+    /// own. When present, the indexer stores exactly these chunks with these
+    /// vectors: it neither chunks the body nor calls its embedder. Every
+    /// vector must have the indexer's model dimension.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub chunks: Vec<PrecomputedChunk>,
+}
+
+/// One chunk a producer split and embedded itself.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PrecomputedChunk {
+    /// The text stored with the point and shown by search.
+    pub text: String,
+    pub vector: Vec<f32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -100,6 +114,8 @@ pub enum DocumentError {
     IdTooLong(usize),
     #[error("document source kind is empty")]
     EmptySourceKind,
+    #[error("precomputed chunk {index}: {reason}")]
+    InvalidChunk { index: usize, reason: String },
 }
 
 impl Document {
@@ -122,6 +138,7 @@ impl Document {
             updated_at: at,
             deleted: true,
             content_hash: String::new(),
+            chunks: Vec::new(),
         };
         doc.content_hash = doc.compute_content_hash();
         doc
@@ -130,7 +147,7 @@ impl Document {
     /// Hash of everything that changes what gets indexed. `updated_at` is left
     /// out on purpose: a touched-but-unchanged item must not be re-embedded.
     pub fn compute_content_hash(&self) -> String {
-        let content = serde_json::json!({
+        let mut content = serde_json::json!({
             "title": self.title,
             "url": self.url,
             "body": self.body,
@@ -138,6 +155,11 @@ impl Document {
             "links": self.links,
             "deleted": self.deleted,
         });
+        // Only when present, so documents without them keep the hashes they
+        // always had (a changed hash means a re-embed of the whole corpus).
+        if !self.chunks.is_empty() {
+            content["chunks"] = serde_json::json!(self.chunks);
+        }
         let mut hasher = Sha256::new();
         hasher.update(content.to_string().as_bytes());
         format!("sha256:{}", hex::encode(hasher.finalize()))
@@ -165,7 +187,41 @@ impl Document {
         if self.source.kind.is_empty() {
             return Err(DocumentError::EmptySourceKind);
         }
+        self.validate_chunks()
+    }
+
+    /// Precomputed chunks: text present, vectors of one size, finite and
+    /// not all zero (cosine distance is undefined for a zero vector).
+    fn validate_chunks(&self) -> Result<(), DocumentError> {
+        let size = self.chunks.first().map(|c| c.vector.len());
+        for (index, chunk) in self.chunks.iter().enumerate() {
+            let invalid = |reason: String| DocumentError::InvalidChunk { index, reason };
+            if chunk.text.trim().is_empty() {
+                return Err(invalid("text is empty".into()));
+            }
+            if chunk.vector.is_empty() {
+                return Err(invalid("vector is empty".into()));
+            }
+            if Some(chunk.vector.len()) != size {
+                return Err(invalid(format!(
+                    "vector has {} dimensions, chunk 0 has {}",
+                    chunk.vector.len(),
+                    size.unwrap_or(0)
+                )));
+            }
+            if chunk.vector.iter().any(|x| !x.is_finite()) {
+                return Err(invalid("vector holds NaN or infinity".into()));
+            }
+            if chunk.vector.iter().all(|x| *x == 0.0) {
+                return Err(invalid("vector is all zeros".into()));
+            }
+        }
         Ok(())
+    }
+
+    /// Vector size of the precomputed chunks, if the document carries any.
+    pub fn precomputed_dimension(&self) -> Option<usize> {
+        self.chunks.first().map(|c| c.vector.len())
     }
 
     /// The body as one markdown-ish text, sections joined under their headings.
@@ -213,9 +269,65 @@ mod tests {
             updated_at: Utc::now(),
             deleted: false,
             content_hash: String::new(),
+            chunks: vec![],
         };
         doc.content_hash = doc.compute_content_hash();
         doc
+    }
+
+    #[test]
+    fn precomputed_chunks_are_validated_and_hashed() {
+        let plain = sample();
+        let mut doc = sample();
+        doc.chunks = vec![
+            PrecomputedChunk {
+                text: "one".into(),
+                vector: vec![0.1, 0.2, 0.3],
+            },
+            PrecomputedChunk {
+                text: "two".into(),
+                vector: vec![0.3, 0.2, 0.1],
+            },
+        ];
+        assert!(doc.validate().is_ok());
+        assert_eq!(doc.precomputed_dimension(), Some(3));
+        assert_ne!(doc.compute_content_hash(), plain.compute_content_hash());
+        let bytes = serde_json::to_vec(&doc).unwrap();
+        assert_eq!(Document::from_json_bytes(&bytes).unwrap(), doc);
+
+        let mut ragged = doc.clone();
+        ragged.chunks[1].vector.push(0.4);
+        assert!(matches!(
+            ragged.validate(),
+            Err(DocumentError::InvalidChunk { index: 1, .. })
+        ));
+        let mut zero = doc.clone();
+        zero.chunks[0].vector = vec![0.0; 3];
+        assert!(zero.validate().is_err());
+        let mut nan = doc;
+        nan.chunks[0].vector[0] = f32::NAN;
+        assert!(nan.validate().is_err());
+    }
+
+    #[test]
+    fn hash_of_a_document_without_chunks_is_unchanged() {
+        // Pinned: changing it would re-embed every document ever indexed.
+        let mut doc = sample();
+        doc.updated_at = chrono::DateTime::from_timestamp(0, 0).unwrap();
+        let before = serde_json::json!({
+            "title": doc.title,
+            "url": doc.url,
+            "body": doc.body,
+            "metadata": doc.metadata,
+            "links": doc.links,
+            "deleted": doc.deleted,
+        });
+        let mut hasher = Sha256::new();
+        hasher.update(before.to_string().as_bytes());
+        assert_eq!(
+            doc.compute_content_hash(),
+            format!("sha256:{}", hex::encode(hasher.finalize()))
+        );
     }
 
     #[test]

@@ -21,7 +21,13 @@ pub const DLQ_HEADER_PARTITION: &str = "__connect.errors.partition";
 pub const DLQ_HEADER_OFFSET: &str = "__connect.errors.offset";
 pub const DLQ_HEADER_EXCEPTION_CLASS: &str = "__connect.errors.exception.class.name";
 pub const DLQ_HEADER_EXCEPTION_MESSAGE: &str = "__connect.errors.exception.message";
+/// Where it failed, in Connect's vocabulary: `VALUE_CONVERTER` (the bytes
+/// are not a valid Document) or `TASK_PUT` (embedding or storing it failed).
 pub const DLQ_HEADER_STAGE: &str = "__connect.errors.stage";
+/// Connect puts the Java stack trace here; we put the failure's context:
+/// class, stage, attempts and the full reason.
+pub const DLQ_HEADER_STACKTRACE: &str = "__connect.errors.exception.stacktrace";
+pub const DLQ_HEADER_CONNECTOR_NAME: &str = "__connect.errors.connector.name";
 /// Short error class (`InvalidJson`, `DocumentTooLarge`...): what `dlq --class` filters on.
 pub const DLQ_HEADER_CLASS: &str = "tributary.errors.class";
 pub const DLQ_HEADER_ATTEMPTS: &str = "tributary.errors.attempts";

@@ -14,4 +14,4 @@ pub mod shutdown;
 pub mod telemetry;
 
 pub use config::Config;
-pub use document::{Body, Document, Link, Section, SourceRef, SCHEMA_VERSION};
+pub use document::{Body, Document, Link, PrecomputedChunk, Section, SourceRef, SCHEMA_VERSION};

@@ -12,6 +12,18 @@ impl Secret {
         Secret(value.into())
     }
 
+    /// Reads the secret from the environment variable a config field names
+    /// (`api_key_env = "..."`): no name, no secret; a name whose variable is
+    /// unset is an error rather than a silent anonymous call.
+    pub fn from_named_env(var: Option<&str>) -> Result<Option<Secret>, String> {
+        let Some(var) = var else {
+            return Ok(None);
+        };
+        std::env::var(var)
+            .map(|value| Some(Secret::new(value)))
+            .map_err(|e| format!("${var}: {e}"))
+    }
+
     /// The only way to read the value: grep for it when auditing.
     pub fn expose(&self) -> &str {
         &self.0

@@ -6,14 +6,14 @@ use std::time::Duration;
 
 use sqlx::PgPool;
 use tokenizers::Tokenizer;
-use tributary_core::config::{Config, EmbedderBackend, EmbedderConfig, StoreConfig};
+use tributary_core::config::{Config, EmbedderBackend, EmbedderConfig, StoreBackend, StoreConfig};
 use tributary_core::secret::Secret;
 
 use crate::chunk::ChunkerConfig;
 use crate::embed::{EmbedError, Embedder, HttpEmbedder, HttpEmbedderSettings, MiniLmEmbedder};
 use crate::pipeline::{Pipeline, SharedCounter};
 use crate::registry::Registry;
-use crate::store::{EdgeStore, StoreError, VectorStore};
+use crate::store::{EdgeStore, ServerSettings, ServerStore, StoreError, VectorStore};
 use crate::token_estimate::EstimatedTokens;
 
 /// An embedder with the token counter chunks are sized by. They travel
@@ -60,18 +60,11 @@ pub async fn load_embedder(cfg: &EmbedderConfig) -> Result<EmbedderParts, EmbedE
     }
 }
 
-/// Reads the API key from the environment variable the config names; a
-/// named but unset variable is an error rather than a silent anonymous call.
 fn api_key(cfg: &EmbedderConfig) -> Result<Option<Secret>, EmbedError> {
-    let Some(var) = &cfg.api_key_env else {
-        return Ok(None);
-    };
-    std::env::var(var)
-        .map(|key| Some(Secret::new(key)))
-        .map_err(|e| EmbedError::Load {
-            path: format!("${var}"),
-            reason: format!("API key variable: {e}"),
-        })
+    Secret::from_named_env(cfg.api_key_env.as_deref()).map_err(|reason| EmbedError::Load {
+        path: "embedder.api_key_env".into(),
+        reason: format!("API key variable {reason}"),
+    })
 }
 
 /// The server model's own tokenizer when `model_dir/tokenizer.json` is
@@ -100,14 +93,32 @@ fn token_counter(cfg: &EmbedderConfig) -> Result<SharedCounter, EmbedError> {
     Ok(Arc::new(tokenizer))
 }
 
-/// Opens (or creates) the store and refuses one whose vectors have a
-/// different size than the model's: mixed vectors would make every search
-/// silently wrong.
+/// Opens (or creates) the configured store and refuses one whose vectors
+/// have a different size than the model's: mixed vectors would make every
+/// search silently wrong.
 pub async fn open_store(
     cfg: &StoreConfig,
     dimension: usize,
 ) -> Result<Arc<dyn VectorStore>, StoreError> {
-    let store: Arc<dyn VectorStore> = Arc::new(EdgeStore::open(&cfg.path, dimension).await?);
+    let store: Arc<dyn VectorStore> = match cfg.backend {
+        StoreBackend::Edge => Arc::new(EdgeStore::open(&cfg.path, dimension).await?),
+        StoreBackend::Qdrant => {
+            let api_key = Secret::from_named_env(cfg.api_key_env.as_deref()).map_err(|reason| {
+                StoreError::Open {
+                    path: cfg.url.clone(),
+                    reason: format!("API key variable {reason}"),
+                }
+            })?;
+            let settings = ServerSettings {
+                url: cfg.url.clone(),
+                collection: cfg.collection.clone(),
+                api_key,
+                timeout: Duration::from_millis(cfg.timeout_ms),
+                connect_timeout: Duration::from_millis(cfg.connect_timeout_ms),
+            };
+            Arc::new(ServerStore::open(settings, dimension).await?)
+        }
+    };
     match store.dimension().await? {
         Some(found) if found != dimension => Err(StoreError::DimensionMismatch {
             expected: dimension,

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use backoff::backoff::Backoff;
 use backoff::ExponentialBackoffBuilder;
-use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
+use rdkafka::consumer::{CommitMode, Consumer};
 use rdkafka::message::{Message, OwnedMessage};
 use rdkafka::{Offset, TopicPartitionList};
 use tokio_util::sync::CancellationToken;
@@ -25,10 +25,12 @@ use tributary_core::config::{IndexerConfig, KafkaConfig};
 use tributary_core::kafka::{self, KafkaError};
 use tributary_core::Document;
 
+use crate::attempts::{AttemptPolicy, Verdict};
 use crate::dlq::DeadLetters;
 use crate::pause::PauseGate;
 use crate::pipeline::{BatchStats, Pipeline, ProcessError};
-use crate::reject::{self, Rejection};
+use crate::rebalance::{IndexConsumer, RebalanceLog};
+use crate::reject::{self, Limits, Rejection};
 
 #[derive(Debug, thiserror::Error)]
 pub enum IndexError {
@@ -55,6 +57,15 @@ pub struct IndexStats {
     pub pauses: u64,
     /// Times it resumed after such a pause.
     pub resumes: u64,
+    /// Retries after which a health probe failed (an outage).
+    pub outage_retries: u64,
+    /// Documents dead-lettered after `max_attempts` healthy failures.
+    pub retries_exhausted: u64,
+    /// Messages applied whose partition was revoked before their offsets
+    /// could be stored (the new owner redoes them).
+    pub abandoned: u64,
+    /// Rebalances that assigned partitions to this consumer.
+    pub assignments: u64,
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -75,14 +86,14 @@ enum BatchOutcome {
 }
 
 impl Indexer {
-    fn consumer(&self) -> Result<StreamConsumer, IndexError> {
-        let consumer: StreamConsumer = kafka::client_config(&self.kafka)
+    fn consumer(&self) -> Result<IndexConsumer, IndexError> {
+        let consumer: IndexConsumer = kafka::client_config(&self.kafka)
             .set("group.id", &self.settings.group_id)
             .set("enable.auto.commit", "true")
             .set("enable.auto.offset.store", "false")
             .set("auto.offset.reset", "earliest")
             .set("enable.partition.eof", "false")
-            .create()?;
+            .create_with_context(RebalanceLog::default())?;
         Ok(consumer)
     }
 
@@ -100,8 +111,11 @@ impl Indexer {
         consumer.subscribe(&[&self.kafka.topic])?;
         tracing::info!(topic = %self.kafka.topic, group = %self.settings.group_id, "indexer started");
 
-        let mut stats = IndexStats::default();
-        let mut gate = PauseGate::new(&consumer);
+        let mut run = RunState {
+            gate: PauseGate::new(&consumer),
+            policy: AttemptPolicy::new(self.settings.max_attempts),
+            stats: IndexStats::default(),
+        };
         let mut last_message = Instant::now();
         let batch_wait = Duration::from_millis(self.settings.batch_wait_ms);
         loop {
@@ -122,23 +136,38 @@ impl Indexer {
                 continue;
             }
             last_message = Instant::now();
+            let revocations_before = consumer.context().revocations();
             match self
-                .process_with_retry(&batch, &dlq, &mut gate, &mut stats, &shutdown)
+                .process_with_retry(&batch, &dlq, &mut run, &shutdown)
                 .await
             {
                 BatchOutcome::Done => {
+                    let still_owned = if consumer.context().revocations() == revocations_before {
+                        None
+                    } else {
+                        // A rebalance happened mid-batch: store only what we still own.
+                        Some(consumer.assignment()?)
+                    };
                     for msg in &batch {
+                        let owned = still_owned.as_ref().is_none_or(|tpl| {
+                            tpl.find_partition(msg.topic(), msg.partition()).is_some()
+                        });
+                        if !owned {
+                            run.stats.abandoned += 1;
+                            tracing::info!(partition = msg.partition(), offset = msg.offset(),
+                                "partition revoked during the batch; its new owner redoes this message");
+                            continue;
+                        }
                         // Stored only now: the batch is durable (points or DLQ).
                         if let Err(err) =
                             consumer.store_offset(msg.topic(), msg.partition(), msg.offset())
                         {
-                            // Partition revoked meanwhile; its new owner redoes it, idempotently.
                             tracing::warn!(partition = msg.partition(), offset = msg.offset(), error = %err,
-                                "could not store offset");
+                                "could not store offset; the message will be redone, idempotently");
                         }
                     }
-                    stats.batches += 1;
-                    stats.messages += batch.len() as u64;
+                    run.stats.batches += 1;
+                    run.stats.messages += batch.len() as u64;
                 }
                 BatchOutcome::Abandoned => break,
             }
@@ -152,6 +181,8 @@ impl Indexer {
             )) => {}
             Err(err) => return Err(IndexError::Commit(err)),
         }
+        let mut stats = run.stats;
+        stats.assignments = consumer.context().assignments();
         tracing::info!(
             messages = stats.messages,
             indexed = stats.docs.indexed,
@@ -159,6 +190,7 @@ impl Indexer {
             unchanged = stats.docs.unchanged,
             chunks = stats.docs.chunks,
             dead_lettered = stats.dead_lettered,
+            retries_exhausted = stats.retries_exhausted,
             pauses = stats.pauses,
             "indexer stopped"
         );
@@ -171,16 +203,19 @@ impl Indexer {
         &self,
         batch: &[OwnedMessage],
         dlq: &DeadLetters,
-        gate: &mut PauseGate<'_>,
-        stats: &mut IndexStats,
+        run: &mut RunState<'_>,
         shutdown: &CancellationToken,
     ) -> BatchOutcome {
+        let limits = Limits {
+            max_bytes: self.settings.max_document_bytes,
+            dimension: self.pipeline.embedder.dimension(),
+        };
         // Dead-lettering happens once; the parsed remainder is retried.
         let mut latest: HashMap<String, (Document, &OwnedMessage)> = HashMap::new();
         let mut order: Vec<String> = Vec::new();
         let mut poison = Vec::new();
         for msg in batch {
-            match reject::accept(msg.payload(), self.settings.max_document_bytes) {
+            match reject::accept(msg.payload(), limits) {
                 Ok(doc) => {
                     if !latest.contains_key(&doc.id) {
                         order.push(doc.id.clone());
@@ -193,7 +228,7 @@ impl Indexer {
         }
         for (msg, rejection) in poison {
             if !self
-                .dead_letter(msg, &rejection, dlq, gate, stats, shutdown)
+                .dead_letter(msg, &rejection, 1, dlq, run, shutdown)
                 .await
             {
                 return BatchOutcome::Abandoned;
@@ -205,35 +240,32 @@ impl Indexer {
             return BatchOutcome::Done;
         }
         let all: Vec<Document> = docs.iter().map(|(doc, _)| doc.clone()).collect();
-        let rejected = match self.apply_through_outages(all, gate, stats, shutdown).await {
+        let failed = match self.apply_through_outages(all, run, shutdown).await {
             Applied::Done(batch_stats) => {
-                stats.docs.add(batch_stats);
+                run.stats.docs.add(batch_stats);
                 return BatchOutcome::Done;
             }
             Applied::Abandoned => return BatchOutcome::Abandoned,
-            Applied::Rejected(err) => err,
+            Applied::Failed(failure) => failure,
         };
-        // One input made the server refuse the whole request. Which one is
-        // unknown, so each document is tried alone once: only those refused
-        // on their own are dead-lettered, the rest are indexed.
-        tracing::warn!(error = %rejected, docs = docs.len(),
-            "embedder rejected a batch; retrying its documents one by one");
+        if let [(doc, msg)] = docs.as_slice() {
+            return self
+                .dead_letter_failure(&doc.id, msg, failed, dlq, run, shutdown)
+                .await;
+        }
+        // Something in the batch fails on its own. Which document is
+        // unknown, so each is tried alone: only those that fail alone are
+        // dead-lettered, the rest are indexed.
+        tracing::warn!(error = %failed.error, docs = docs.len(),
+            "a batch failed on its input; retrying its documents one by one");
         for (doc, msg) in docs {
             let id = doc.id.clone();
-            match self
-                .apply_through_outages(vec![doc], gate, stats, shutdown)
-                .await
-            {
-                Applied::Done(batch_stats) => stats.docs.add(batch_stats),
+            match self.apply_through_outages(vec![doc], run, shutdown).await {
+                Applied::Done(batch_stats) => run.stats.docs.add(batch_stats),
                 Applied::Abandoned => return BatchOutcome::Abandoned,
-                Applied::Rejected(err) => {
-                    tracing::warn!(doc_id = %id, error = %err, "document rejected by the embedder");
-                    let rejection = Rejection {
-                        class: reject::EMBEDDER_REJECTED,
-                        reason: err.to_string(),
-                    };
-                    if !self
-                        .dead_letter(msg, &rejection, dlq, gate, stats, shutdown)
+                Applied::Failed(failure) => {
+                    if let BatchOutcome::Abandoned = self
+                        .dead_letter_failure(&id, msg, failure, dlq, run, shutdown)
                         .await
                     {
                         return BatchOutcome::Abandoned;
@@ -244,49 +276,109 @@ impl Indexer {
         BatchOutcome::Done
     }
 
+    /// Dead-letters a document that failed on its own (refused by the
+    /// embedder, or out of healthy attempts).
+    async fn dead_letter_failure(
+        &self,
+        doc_id: &str,
+        msg: &OwnedMessage,
+        failure: Failure,
+        dlq: &DeadLetters,
+        run: &mut RunState<'_>,
+        shutdown: &CancellationToken,
+    ) -> BatchOutcome {
+        tracing::warn!(doc_id, class = failure.class, error = %failure.error,
+            attempts = failure.attempts, "document dead-lettered");
+        let rejection = Rejection {
+            class: failure.class,
+            reason: failure.error.to_string(),
+        };
+        if !self
+            .dead_letter(msg, &rejection, failure.attempts, dlq, run, shutdown)
+            .await
+        {
+            return BatchOutcome::Abandoned;
+        }
+        if failure.class == reject::RETRIES_EXHAUSTED {
+            run.stats.retries_exhausted += 1;
+            run.policy.record_dead_letter();
+        }
+        BatchOutcome::Done
+    }
+
     /// Applies `docs`, retrying with backoff while anything but the input is
-    /// at fault. The first failure pauses the assigned partitions; each
-    /// retry is the probe, and the first success resumes them.
+    /// at fault. The first failure pauses the assigned partitions; the
+    /// health probes after each failure decide whether it was an outage
+    /// (retry, uncounted) or these documents' (counted against
+    /// `indexer.max_attempts`). The first success resumes consumption.
     async fn apply_through_outages(
         &self,
         docs: Vec<Document>,
-        gate: &mut PauseGate<'_>,
-        stats: &mut IndexStats,
+        run: &mut RunState<'_>,
         shutdown: &CancellationToken,
     ) -> Applied {
         let mut backoff = retry_backoff();
+        let mut attempts = 0u32;
+        let mut healthy_failures = 0u32;
+        let single = docs.len() == 1;
         loop {
+            attempts += 1;
             let attempt = tokio::select! {
                 _ = shutdown.cancelled() => return Applied::Abandoned,
                 r = self.pipeline.apply(docs.clone()) => r,
             };
             let err = match attempt {
                 Ok(batch_stats) => {
-                    self.resume(gate, stats);
+                    run.resume();
+                    run.policy.record_success();
                     return Applied::Done(batch_stats);
                 }
-                Err(err) if err.is_rejected_input() => {
-                    self.resume(gate, stats);
-                    return Applied::Rejected(err);
+                Err(err) if !err.is_transient() => {
+                    run.resume();
+                    return Applied::Failed(Failure {
+                        class: reject::EMBEDDER_REJECTED,
+                        error: err,
+                        attempts,
+                    });
                 }
                 Err(err) => err,
             };
-            if gate.pause(&err.to_string()) {
-                stats.pauses += 1;
+            let health = tokio::select! {
+                _ = shutdown.cancelled() => return Applied::Abandoned,
+                h = self.pipeline.health() => h,
+            };
+            match &health {
+                Ok(()) => healthy_failures += 1,
+                Err(why) => {
+                    run.stats.outage_retries += 1;
+                    tracing::warn!(probe = %why, "health probe failed: an outage, not the message");
+                }
             }
+            if health.is_ok() {
+                if run.policy.after_failure(healthy_failures, single) == Verdict::GiveUp {
+                    run.resume();
+                    return Applied::Failed(Failure {
+                        class: reject::RETRIES_EXHAUSTED,
+                        error: err,
+                        attempts,
+                    });
+                }
+                if run.policy.suspects_hidden_outage(healthy_failures) {
+                    tracing::error!(error = %err, attempts,
+                        "document keeps failing while every probe passes, right after another \
+                         was dead-lettered for the same; holding it (not dead-lettering) until \
+                         something else indexes");
+                }
+            }
+            run.pause(&err.to_string());
             let wait = backoff.next_backoff().unwrap_or(MAX_BACKOFF);
             tracing::warn!(error = %err, wait_ms = wait.as_millis() as u64, docs = docs.len(),
+                attempts, healthy_failures, max_attempts = run.policy.max_attempts(),
                 "batch failed; retrying (offsets not stored)");
-            stats.retries += 1;
-            if !gate.wait(wait, shutdown).await {
+            run.stats.retries += 1;
+            if !run.gate.wait(wait, shutdown).await {
                 return Applied::Abandoned;
             }
-        }
-    }
-
-    fn resume(&self, gate: &mut PauseGate<'_>, stats: &mut IndexStats) {
-        if gate.resume() {
-            stats.resumes += 1;
         }
     }
 
@@ -296,31 +388,50 @@ impl Indexer {
         &self,
         msg: &OwnedMessage,
         rejection: &Rejection,
+        attempts: u32,
         dlq: &DeadLetters,
-        gate: &mut PauseGate<'_>,
-        stats: &mut IndexStats,
+        run: &mut RunState<'_>,
         shutdown: &CancellationToken,
     ) -> bool {
         let mut backoff = retry_backoff();
         loop {
-            match dlq.send(msg, rejection, 1).await {
+            match dlq.send(msg, rejection, attempts).await {
                 Ok(()) => {
-                    stats.dead_lettered += 1;
-                    self.resume(gate, stats);
+                    run.stats.dead_lettered += 1;
+                    run.resume();
                     return true;
                 }
                 Err(err) => {
-                    if gate.pause(&format!("DLQ write failed: {err}")) {
-                        stats.pauses += 1;
-                    }
+                    run.pause(&format!("DLQ write failed: {err}"));
                     let wait = backoff.next_backoff().unwrap_or(MAX_BACKOFF);
                     tracing::warn!(error = %err, wait_ms = wait.as_millis() as u64, "DLQ write failed; retrying");
-                    stats.retries += 1;
-                    if !gate.wait(wait, shutdown).await {
+                    run.stats.retries += 1;
+                    if !run.gate.wait(wait, shutdown).await {
                         return false;
                     }
                 }
             }
+        }
+    }
+}
+
+/// What one run of the consumer loop carries between batches.
+struct RunState<'c> {
+    gate: PauseGate<'c>,
+    policy: AttemptPolicy,
+    stats: IndexStats,
+}
+
+impl RunState<'_> {
+    fn pause(&mut self, reason: &str) {
+        if self.gate.pause(reason) {
+            self.stats.pauses += 1;
+        }
+    }
+
+    fn resume(&mut self) {
+        if self.gate.resume() {
+            self.stats.resumes += 1;
         }
     }
 }
@@ -338,15 +449,23 @@ fn retry_backoff() -> backoff::ExponentialBackoff {
 /// What became of applying a set of documents.
 enum Applied {
     Done(BatchStats),
-    /// The embedding server refused the input (permanent for these bytes).
-    Rejected(ProcessError),
+    /// The documents themselves are at fault: refused by the embedder, or
+    /// failing `max_attempts` times while every dependency is healthy.
+    Failed(Failure),
     Abandoned,
+}
+
+struct Failure {
+    /// `EmbedderRejected` or `RetriesExhausted`.
+    class: &'static str,
+    error: ProcessError,
+    attempts: u32,
 }
 
 /// Up to `max` messages: waits for the first, then takes whatever else
 /// arrives within `wait`.
 async fn next_batch(
-    consumer: &StreamConsumer,
+    consumer: &IndexConsumer,
     max: usize,
     wait: Duration,
 ) -> Result<Vec<OwnedMessage>, IndexError> {
@@ -369,7 +488,7 @@ async fn next_batch(
 
 /// True when the group has an assignment and every assigned partition's
 /// position is at its high watermark.
-fn caught_up(consumer: &StreamConsumer, cfg: &KafkaConfig) -> Result<bool, IndexError> {
+fn caught_up(consumer: &IndexConsumer, cfg: &KafkaConfig) -> Result<bool, IndexError> {
     let assignment = consumer.assignment()?;
     if assignment.count() == 0 {
         return Ok(false);

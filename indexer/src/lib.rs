@@ -2,6 +2,7 @@
 //! keeps the vector store holding exactly the current chunks of every
 //! document: at-least-once delivery + deterministic point ids = exact state.
 
+mod attempts;
 pub mod build;
 pub mod chunk;
 pub mod consumer;
@@ -9,6 +10,7 @@ pub mod dlq;
 pub mod embed;
 mod pause;
 pub mod pipeline;
+mod rebalance;
 pub mod registry;
 pub mod reject;
 pub mod search;

@@ -9,19 +9,21 @@
 
 use std::time::{Duration, Instant};
 
-use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::consumer::Consumer;
 use rdkafka::message::Message;
 use rdkafka::Offset;
 use tokio_util::sync::CancellationToken;
 
+use crate::rebalance::IndexConsumer;
+
 /// Tracks whether the consumer is paused and for how long.
 pub(crate) struct PauseGate<'a> {
-    consumer: &'a StreamConsumer,
+    consumer: &'a IndexConsumer,
     since: Option<Instant>,
 }
 
 impl<'a> PauseGate<'a> {
-    pub(crate) fn new(consumer: &'a StreamConsumer) -> Self {
+    pub(crate) fn new(consumer: &'a IndexConsumer) -> Self {
         PauseGate {
             consumer,
             since: None,

@@ -27,10 +27,28 @@ pub enum ProcessError {
 impl ProcessError {
     /// The embedding server refused the input itself: the same documents
     /// fail again on retry, so the culprit is isolated and dead-lettered
-    /// instead of retried. Every other error is an outage and is retried.
+    /// instead of retried.
     pub fn is_rejected_input(&self) -> bool {
         matches!(self, ProcessError::Embed(EmbedError::Rejected { .. }))
     }
+
+    /// Everything else is presumed an outage and retried, with the
+    /// partitions paused. Whether it really is one is for the health probes
+    /// to say: a failure that repeats while they pass is the message's.
+    pub fn is_transient(&self) -> bool {
+        !self.is_rejected_input()
+    }
+}
+
+/// Which dependency failed its health probe.
+#[derive(Debug, thiserror::Error)]
+pub enum Unhealthy {
+    #[error("embedder: {0}")]
+    Embedder(EmbedError),
+    #[error("vector store: {0}")]
+    Store(StoreError),
+    #[error("PostgreSQL: {0}")]
+    Registry(sqlx::Error),
 }
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -61,11 +79,19 @@ pub struct Pipeline {
     pub chunking: ChunkerConfig,
 }
 
+/// Where an upserted document's vectors come from.
+enum Vectors {
+    /// `texts[start..start + chunks.len()]` of this batch's embedding call.
+    Embedded { start: usize },
+    /// Carried by the document itself.
+    Precomputed(Vec<Vec<f32>>),
+}
+
 enum Work {
     Upsert {
         doc: Document,
-        start: usize,
         chunks: Vec<String>,
+        vectors: Vectors,
     },
     Delete {
         doc: Document,
@@ -108,6 +134,19 @@ impl Pipeline {
                 stats.unchanged += 1;
                 continue;
             }
+            if !doc.chunks.is_empty() {
+                let (chunks, vectors) = doc
+                    .chunks
+                    .iter()
+                    .map(|c| (c.text.clone(), c.vector.clone()))
+                    .unzip();
+                work.push(Work::Upsert {
+                    doc,
+                    chunks,
+                    vectors: Vectors::Precomputed(vectors),
+                });
+                continue;
+            }
             let chunks: Vec<String> = chunk_markdown(
                 &doc.title,
                 &doc.body_text(),
@@ -119,15 +158,25 @@ impl Pipeline {
             .collect();
             let start = texts.len();
             texts.extend(chunks.iter().cloned());
-            work.push(Work::Upsert { doc, start, chunks });
+            work.push(Work::Upsert {
+                doc,
+                chunks,
+                vectors: Vectors::Embedded { start },
+            });
         }
 
         let expected = texts.len();
-        let vectors = self.embedder.embed(texts).await?;
-        if vectors.len() != expected {
+        // Nothing to embed (unchanged, deleted, precomputed): no call at all,
+        // so an embedder outage does not hold up work that needs none.
+        let embedded = if texts.is_empty() {
+            Vec::new()
+        } else {
+            self.embedder.embed(texts).await?
+        };
+        if embedded.len() != expected {
             return Err(ProcessError::VectorCount {
                 expected,
-                got: vectors.len(),
+                got: embedded.len(),
             });
         }
 
@@ -135,11 +184,25 @@ impl Pipeline {
         let mut trims: Vec<(String, usize)> = Vec::new();
         for item in &work {
             match item {
-                Work::Upsert { doc, start, chunks } => {
+                Work::Upsert {
+                    doc,
+                    chunks,
+                    vectors,
+                } => {
                     for (i, text) in chunks.iter().enumerate() {
+                        let vector = match vectors {
+                            Vectors::Embedded { start } => embedded.get(start + i),
+                            Vectors::Precomputed(own) => own.get(i),
+                        };
+                        let Some(vector) = vector else {
+                            return Err(ProcessError::VectorCount {
+                                expected: chunks.len(),
+                                got: i,
+                            });
+                        };
                         points.push(ChunkPoint {
                             id: point_id(&doc.id, i),
-                            vector: vectors[start + i].clone(),
+                            vector: vector.clone(),
                             payload: payload(doc, i, text.clone()),
                         });
                     }
@@ -171,6 +234,27 @@ impl Pipeline {
             .collect();
         self.registry.record(&recorded).await?;
         Ok(stats)
+    }
+
+    /// Probes every dependency a batch needs, cheapest first. Used after a
+    /// failure to tell an outage (keep retrying, however long) from a
+    /// message that fails while everything is up (dead-letter it after
+    /// `indexer.max_attempts`).
+    pub async fn health(&self) -> Result<(), Unhealthy> {
+        self.registry.ping().await.map_err(Unhealthy::Registry)?;
+        self.store.health().await.map_err(Unhealthy::Store)?;
+        let probe = self
+            .embedder
+            .embed(vec!["tributary health probe".into()])
+            .await
+            .map_err(Unhealthy::Embedder)?;
+        if probe.len() != 1 {
+            return Err(Unhealthy::Embedder(EmbedError::BadResponse(format!(
+                "{} vectors for 1 probe input",
+                probe.len()
+            ))));
+        }
+        Ok(())
     }
 }
 

@@ -80,6 +80,14 @@ impl Registry {
     }
 
     /// Counts of live and deleted documents, for `tributary status`.
+    /// Health probe: PostgreSQL answers.
+    pub async fn ping(&self) -> Result<(), sqlx::Error> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
+    }
+
     pub async fn counts(&self) -> Result<(i64, i64), sqlx::Error> {
         let row = sqlx::query(
             "SELECT count(*) FILTER (WHERE NOT deleted) AS live, count(*) FILTER (WHERE deleted) AS gone FROM documents",

@@ -1,6 +1,18 @@
 //! Per-message checks whose failure is permanent: the same bytes will fail
 //! the same way every time, so the message goes to the DLQ at once (with a
 //! class an operator can filter and redrive on once the cause is fixed).
+//!
+//! The classes, as they appear in the `tributary.errors.class` header:
+//! - `EmptyMessage`: no value (a tombstone record, not a tombstone document).
+//! - `DocumentTooLarge`: over `indexer.max_document_bytes`.
+//! - `InvalidUtf8`: the value is not UTF-8, so it cannot be JSON.
+//! - `InvalidJson`: not JSON, or JSON that is not a Document.
+//! - `UnsupportedSchemaVersion`: a `schema_version` this build does not know.
+//! - `InvalidDocument`: parses, but breaks a rule (empty id, bad chunk...).
+//! - `VectorDimensionMismatch`: precomputed vectors of another model's size.
+//! - `EmbedderRejected`: the embedding server refused this input (4xx).
+//! - `RetriesExhausted`: failed `indexer.max_attempts` times while every
+//!   health probe passed: a problem with this message, not an outage.
 
 use tributary_core::document::DocumentError;
 use tributary_core::Document;
@@ -17,52 +29,110 @@ pub struct Rejection {
 /// the document.
 pub const EMBEDDER_REJECTED: &str = "EmbedderRejected";
 
+/// A document that kept failing while the embedder, the store and
+/// PostgreSQL all answered their health probes.
+pub const RETRIES_EXHAUSTED: &str = "RetriesExhausted";
+
+/// What a message must satisfy besides parsing.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// `indexer.max_document_bytes`.
+    pub max_bytes: usize,
+    /// The embedding model's vector size; precomputed vectors must match.
+    pub dimension: usize,
+}
+
 /// Parses and validates a message value, or says why it can never be indexed.
-pub fn accept(payload: Option<&[u8]>, max_bytes: usize) -> Result<Document, Rejection> {
+pub fn accept(payload: Option<&[u8]>, limits: Limits) -> Result<Document, Rejection> {
     let Some(bytes) = payload.filter(|b| !b.is_empty()) else {
         return Err(Rejection {
             class: "EmptyMessage",
             reason: "message has no value".into(),
         });
     };
-    if bytes.len() > max_bytes {
+    if bytes.len() > limits.max_bytes {
         return Err(Rejection {
             class: "DocumentTooLarge",
             reason: format!(
-                "document is {} bytes, over indexer.max_document_bytes = {max_bytes}",
-                bytes.len()
+                "document is {} bytes, over indexer.max_document_bytes = {}",
+                bytes.len(),
+                limits.max_bytes
             ),
         });
     }
-    Document::from_json_bytes(bytes).map_err(|err| Rejection {
+    if let Err(err) = std::str::from_utf8(bytes) {
+        return Err(Rejection {
+            class: "InvalidUtf8",
+            reason: format!("message value is not UTF-8: {err}"),
+        });
+    }
+    let doc = Document::from_json_bytes(bytes).map_err(|err| Rejection {
         class: match err {
             DocumentError::Json(_) => "InvalidJson",
             DocumentError::UnsupportedSchema { .. } => "UnsupportedSchemaVersion",
             _ => "InvalidDocument",
         },
         reason: err.to_string(),
-    })
+    })?;
+    match doc.precomputed_dimension() {
+        Some(found) if found != limits.dimension => Err(Rejection {
+            class: "VectorDimensionMismatch",
+            reason: format!(
+                "precomputed vectors have {found} dimensions; the collection's model has {}",
+                limits.dimension
+            ),
+        }),
+        _ => Ok(doc),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn limits(max_bytes: usize) -> Limits {
+        Limits {
+            max_bytes,
+            dimension: 3,
+        }
+    }
+
     #[test]
     fn classes_name_the_cause() {
-        assert_eq!(accept(None, 10).unwrap_err().class, "EmptyMessage");
+        assert_eq!(accept(None, limits(10)).unwrap_err().class, "EmptyMessage");
         assert_eq!(
-            accept(Some(b"{not json"), 100).unwrap_err().class,
+            accept(Some(b"{not json"), limits(100)).unwrap_err().class,
             "InvalidJson"
         );
+        assert_eq!(
+            accept(Some(b"{\"id\": \"\xff\xfe\"}"), limits(100))
+                .unwrap_err()
+                .class,
+            "InvalidUtf8"
+        );
         let big = vec![b' '; 101];
-        let err = accept(Some(&big), 100).unwrap_err();
+        let err = accept(Some(&big), limits(100)).unwrap_err();
         assert_eq!(err.class, "DocumentTooLarge");
         assert!(err.reason.contains("max_document_bytes"));
         let other_version = br#"{"schema_version":9,"id":"x","source":{"kind":"k","instance":"i"},"updated_at":"2026-01-01T00:00:00Z","content_hash":"h"}"#;
         assert_eq!(
-            accept(Some(other_version), 1000).unwrap_err().class,
+            accept(Some(other_version), limits(1000)).unwrap_err().class,
             "UnsupportedSchemaVersion"
         );
+    }
+
+    #[test]
+    fn precomputed_vectors_must_match_the_model() {
+        let doc = |vector: &str| {
+            format!(
+                r#"{{"schema_version":1,"id":"x","source":{{"kind":"k","instance":"i"}},"updated_at":"2026-01-01T00:00:00Z","content_hash":"h","chunks":[{{"text":"t","vector":{vector}}}]}}"#
+            )
+        };
+        assert!(accept(Some(doc("[0.1,0.2,0.3]").as_bytes()), limits(1000)).is_ok());
+        let err = accept(Some(doc("[0.1,0.2]").as_bytes()), limits(1000)).unwrap_err();
+        assert_eq!(err.class, "VectorDimensionMismatch");
+        assert!(err.reason.contains("2 dimensions"), "{}", err.reason);
+        let err = accept(Some(doc("[0,0,0]").as_bytes()), limits(1000)).unwrap_err();
+        assert_eq!(err.class, "InvalidDocument");
     }
 }

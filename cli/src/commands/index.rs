@@ -27,6 +27,12 @@ pub async fn run(config: &Config, args: IndexArgs) -> anyhow::Result<ExitCode> {
         "indexed {} documents ({} chunks), removed {}, unchanged {}, dead-lettered {} from {} messages",
         stats.docs.indexed, stats.docs.chunks, stats.docs.deleted, stats.docs.unchanged, stats.dead_lettered, stats.messages
     );
+    if stats.pauses > 0 || stats.retries_exhausted > 0 || stats.abandoned > 0 {
+        println!(
+            "paused {} times ({} retries during outages), {} dead-lettered after max_attempts, {} left to a new partition owner",
+            stats.pauses, stats.outage_retries, stats.retries_exhausted, stats.abandoned
+        );
+    }
     // The outcome, not just the activity: how much is searchable now.
     println!("store holds {} points", store.count(None).await?);
     Ok(ExitCode::SUCCESS)

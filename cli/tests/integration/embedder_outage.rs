@@ -30,7 +30,7 @@ fn settings(server: &MockServer, batch_size: usize) -> HttpEmbedderSettings {
 
 /// The `[embedder]` section a deployment would write for this server; no
 /// tokenizer.json in `model_dir`, so chunk sizes are estimated.
-fn http_config(server: &MockServer) -> EmbedderConfig {
+pub(crate) fn http_config(server: &MockServer) -> EmbedderConfig {
     EmbedderConfig {
         backend: EmbedderBackend::Http,
         url: server.uri(),
@@ -42,7 +42,7 @@ fn http_config(server: &MockServer) -> EmbedderConfig {
     }
 }
 
-async fn http_parts(server: &MockServer) -> EmbedderParts {
+pub(crate) async fn http_parts(server: &MockServer) -> EmbedderParts {
     build::load_embedder(&http_config(server))
         .await
         .expect("HTTP embedder starts")
@@ -54,7 +54,7 @@ fn normalised(text: &str) -> Vec<f32> {
     v.into_iter().map(|x| x / norm).collect()
 }
 
-fn document(id: &str, text: &str) -> Document {
+pub(crate) fn document(id: &str, text: &str) -> Document {
     let mut doc: Document = serde_json::from_value(json!({
         "schema_version": SCHEMA_VERSION,
         "id": id,
@@ -69,7 +69,7 @@ fn document(id: &str, text: &str) -> Document {
     doc
 }
 
-async fn publish(env: &TestEnv, docs: &[Document]) {
+pub(crate) async fn publish(env: &TestEnv, docs: &[Document]) {
     let producer: FutureProducer = kafka::client_config(&env.config.kafka)
         .create()
         .expect("producer");
@@ -87,7 +87,7 @@ async fn publish(env: &TestEnv, docs: &[Document]) {
     }
 }
 
-async fn dead_letters(env: &TestEnv) -> Vec<dlq::DeadLetter> {
+pub(crate) async fn dead_letters(env: &TestEnv) -> Vec<dlq::DeadLetter> {
     dlq::pending(
         &env.config.kafka,
         &env.config.indexer.redrive_group(),
@@ -98,7 +98,7 @@ async fn dead_letters(env: &TestEnv) -> Vec<dlq::DeadLetter> {
     .letters
 }
 
-async fn registry_count(env: &TestEnv) -> i64 {
+pub(crate) async fn registry_count(env: &TestEnv) -> i64 {
     sqlx::query_scalar("SELECT count(*) FROM documents WHERE NOT deleted")
         .fetch_one(&env.pool)
         .await

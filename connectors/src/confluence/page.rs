@@ -118,6 +118,7 @@ impl Renderer {
             updated_at: updated,
             deleted: false,
             content_hash: String::new(),
+            chunks: Vec::new(),
         };
         doc.content_hash = doc.compute_content_hash();
         Rendered {

@@ -226,6 +226,7 @@ fn to_document(source: &SourceRef, id: String, file: &VaultFile, note: ParsedNot
         updated_at: note.updated.unwrap_or(mtime),
         deleted: false,
         content_hash: String::new(),
+        chunks: Vec::new(),
     };
     doc.content_hash = doc.compute_content_hash();
     doc

@@ -10,7 +10,7 @@ use tributary_core::config::KafkaConfig;
 use tributary_core::envelope::*;
 use tributary_core::kafka::{self, KafkaError};
 
-use crate::reject::Rejection;
+use crate::reject::{Rejection, EMBEDDER_REJECTED, RETRIES_EXHAUSTED};
 
 pub struct DeadLetters {
     producer: FutureProducer,
@@ -65,13 +65,21 @@ impl DeadLetters {
         let offset = msg.offset().to_string();
         let attempts = attempts.to_string();
         let exception_class = format!("tributary.{}", rejection.class);
+        let stage = stage_of(rejection.class);
+        let context = format!(
+            "{exception_class}: {}\n  stage: {stage}\n  attempts: {attempts}\n  indexer: tributary {}",
+            rejection.reason,
+            env!("CARGO_PKG_VERSION")
+        );
         for (key, value) in [
             (DLQ_HEADER_TOPIC, msg.topic()),
             (DLQ_HEADER_PARTITION, partition.as_str()),
             (DLQ_HEADER_OFFSET, offset.as_str()),
             (DLQ_HEADER_EXCEPTION_CLASS, exception_class.as_str()),
             (DLQ_HEADER_EXCEPTION_MESSAGE, rejection.reason.as_str()),
-            (DLQ_HEADER_STAGE, "VALUE_CONVERTER"),
+            (DLQ_HEADER_STAGE, stage),
+            (DLQ_HEADER_STACKTRACE, context.as_str()),
+            (DLQ_HEADER_CONNECTOR_NAME, "tributary-indexer"),
             (DLQ_HEADER_CLASS, rejection.class),
             (DLQ_HEADER_ATTEMPTS, attempts.as_str()),
             (DLQ_HEADER_FIRST_FAILED_AT, first_failed_at.as_str()),
@@ -98,5 +106,14 @@ impl DeadLetters {
             .await
             .map(|_| ())
             .map_err(|(err, _)| KafkaError::Client(err))
+    }
+}
+
+/// Connect's stage names: the bytes could not become a Document, or the
+/// Document could not be embedded and stored.
+fn stage_of(class: &str) -> &'static str {
+    match class {
+        EMBEDDER_REJECTED | RETRIES_EXHAUSTED => "TASK_PUT",
+        _ => "VALUE_CONVERTER",
     }
 }

@@ -342,6 +342,11 @@ impl VectorStore for EdgeStore {
         })
         .await
     }
+
+    async fn health(&self) -> Result<(), StoreError> {
+        // In-process: healthy when it answers a read.
+        self.count(None).await.map(|_| ())
+    }
 }
 
 // The shard is shared across the blocking pool; make that a compile error if

@@ -3,9 +3,11 @@
 
 mod edge;
 mod point;
+mod server;
 
 pub use edge::EdgeStore;
 pub use point::{point_id, ChunkPayload, ChunkPoint, StoredPoint};
+pub use server::{ServerSettings, ServerStore};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -64,4 +66,7 @@ pub trait VectorStore: Send + Sync {
     ) -> Result<std::collections::HashSet<uuid::Uuid>, StoreError>;
     /// Makes everything written so far durable on disk.
     async fn flush(&self) -> Result<(), StoreError>;
+    /// Cheap liveness probe: tells an outage (retry, keep the message) from
+    /// a failure of one message while the store is fine.
+    async fn health(&self) -> Result<(), StoreError>;
 }

@@ -1,0 +1,63 @@
+//! `[embedder]`: which model computes vectors, in-process or over HTTP.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use super::tributary_home;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EmbedderConfig {
+    /// Which embedder computes vectors.
+    pub backend: EmbedderBackend,
+    /// Directory holding `model.safetensors`, `tokenizer.json`, `config.json`.
+    /// With the `http` backend only `tokenizer.json` is read, when present,
+    /// to size chunks in the server model's tokens; without it chunk sizes
+    /// are estimated.
+    pub model_dir: PathBuf,
+    /// Chunks per forward pass (`minilm`) or per request (`http`).
+    pub batch_size: usize,
+    /// Longest input in tokens; all-MiniLM-L6-v2 was trained on 256.
+    pub max_seq_len: usize,
+    /// `http` backend: base URL of an OpenAI-compatible server; requests go
+    /// to `{url}/v1/embeddings`.
+    pub url: String,
+    /// `http` backend: the `model` field sent with each request, also stored
+    /// with every point.
+    pub model: String,
+    /// `http` backend: name of the environment variable holding the API key
+    /// sent as `Authorization: Bearer`. The key itself never goes in a file.
+    pub api_key_env: Option<String>,
+    /// `http` backend: per-request timeout.
+    pub timeout_ms: u64,
+    /// `http` backend: vector size; probed from the server at start when unset.
+    pub dimension: Option<usize>,
+}
+
+/// Where embeddings come from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EmbedderBackend {
+    /// all-MiniLM-L6-v2 run in-process on the CPU.
+    #[default]
+    Minilm,
+    /// An OpenAI-compatible embeddings server (TEI, vLLM, Ollama, OpenAI).
+    Http,
+}
+
+impl Default for EmbedderConfig {
+    fn default() -> Self {
+        EmbedderConfig {
+            backend: EmbedderBackend::Minilm,
+            model_dir: tributary_home().join("models").join("all-minilm-l6-v2"),
+            batch_size: 32,
+            max_seq_len: 256,
+            url: "http://localhost:8080".into(),
+            model: "sentence-transformers/all-MiniLM-L6-v2".into(),
+            api_key_env: None,
+            timeout_ms: 30_000,
+            dimension: None,
+        }
+    }
+}

@@ -1,0 +1,51 @@
+//! `[indexer]`: the consumer group, batching, chunking and size limits.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IndexerConfig {
+    pub group_id: String,
+    /// Messages taken from Kafka per batch.
+    pub batch_size: usize,
+    /// Longest wait to fill a batch before processing what there is.
+    pub batch_wait_ms: u64,
+    /// Target chunk size in model tokens, title prefix included. Kept at or
+    /// under the model's `max_seq_len` so nothing is silently truncated.
+    pub chunk_tokens: usize,
+    /// Tokens repeated from the end of one chunk at the start of the next.
+    pub chunk_overlap_tokens: usize,
+    /// With `--until-idle`: how long the consumer must see nothing new, once
+    /// caught up, before exiting.
+    pub idle_ms: u64,
+    /// Largest message (document JSON) indexed; bigger ones are dead-lettered
+    /// as `DocumentTooLarge` and can be redriven after raising this.
+    pub max_document_bytes: usize,
+    /// Attempts a document gets while the embedder, the store and PostgreSQL
+    /// all pass their health probes; then it is dead-lettered as
+    /// `RetriesExhausted`. Attempts during an outage (a probe fails) do not
+    /// count: an outage pauses consumption, it never fills the DLQ.
+    pub max_attempts: u32,
+}
+
+impl Default for IndexerConfig {
+    fn default() -> Self {
+        IndexerConfig {
+            group_id: "tributary-indexer".into(),
+            batch_size: 64,
+            batch_wait_ms: 500,
+            chunk_tokens: 256,
+            chunk_overlap_tokens: 32,
+            idle_ms: 1_000,
+            max_document_bytes: 5 * 1024 * 1024,
+            max_attempts: 5,
+        }
+    }
+}
+
+impl IndexerConfig {
+    /// Consumer group `tributary dlq` uses to remember what it has handled.
+    pub fn redrive_group(&self) -> String {
+        format!("{}.dlq-redrive", self.group_id)
+    }
+}

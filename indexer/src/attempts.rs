@@ -1,0 +1,106 @@
+//! When does a failure become the message's fault?
+//!
+//! Any failure other than a refused input is first presumed an outage and
+//! retried with the partitions paused. After each failed attempt the
+//! pipeline's health probes run: while one fails, it is an outage and the
+//! attempt does not count, however long it lasts. Only attempts that fail
+//! while every probe passes count, and at `indexer.max_attempts` the
+//! document is dead-lettered as `RetriesExhausted`.
+//!
+//! Probes can miss a failure mode (a store that answers reads but refuses
+//! writes), and then every message would look guilty: the seed system's
+//! flood. So after one document is dead-lettered this way, the next is
+//! only dead-lettered once some other document has been indexed since;
+//! until then the indexer keeps retrying, paused, and says so.
+
+/// Per-run memory of healthy-but-failing attempts.
+#[derive(Debug)]
+pub(crate) struct AttemptPolicy {
+    max_attempts: u32,
+    dead_lettered_since_success: bool,
+}
+
+/// What to do after a failed attempt.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Verdict {
+    /// Retry (after backoff).
+    Retry,
+    /// Stop retrying these documents: isolate or dead-letter them.
+    GiveUp,
+}
+
+impl AttemptPolicy {
+    pub(crate) fn new(max_attempts: u32) -> Self {
+        AttemptPolicy {
+            max_attempts: max_attempts.max(1),
+            dead_lettered_since_success: false,
+        }
+    }
+
+    /// `healthy_failures`: attempts of these documents that failed while
+    /// every probe passed. `single`: whether it is one document (a batch is
+    /// split before anything is dead-lettered).
+    pub(crate) fn after_failure(&self, healthy_failures: u32, single: bool) -> Verdict {
+        if healthy_failures < self.max_attempts {
+            return Verdict::Retry;
+        }
+        if single && self.dead_lettered_since_success {
+            // Second suspect in a row with nothing indexed in between:
+            // more likely a fault the probes cannot see than two bad inputs.
+            return Verdict::Retry;
+        }
+        Verdict::GiveUp
+    }
+
+    /// Whether `after_failure` is holding back a dead letter right now
+    /// (worth a louder log line).
+    pub(crate) fn suspects_hidden_outage(&self, healthy_failures: u32) -> bool {
+        healthy_failures >= self.max_attempts && self.dead_lettered_since_success
+    }
+
+    pub(crate) fn record_success(&mut self) {
+        self.dead_lettered_since_success = false;
+    }
+
+    pub(crate) fn record_dead_letter(&mut self) {
+        self.dead_lettered_since_success = true;
+    }
+
+    pub(crate) fn max_attempts(&self) -> u32 {
+        self.max_attempts
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gives_up_only_after_max_healthy_failures() {
+        let policy = AttemptPolicy::new(3);
+        assert_eq!(policy.after_failure(1, true), Verdict::Retry);
+        assert_eq!(policy.after_failure(2, true), Verdict::Retry);
+        assert_eq!(policy.after_failure(3, true), Verdict::GiveUp);
+        assert_eq!(policy.after_failure(3, false), Verdict::GiveUp);
+    }
+
+    #[test]
+    fn a_second_suspect_waits_for_a_success() {
+        let mut policy = AttemptPolicy::new(2);
+        policy.record_dead_letter();
+        assert_eq!(policy.after_failure(5, true), Verdict::Retry);
+        assert!(policy.suspects_hidden_outage(5));
+        // A batch may still be split to find out who is at fault.
+        assert_eq!(policy.after_failure(5, false), Verdict::GiveUp);
+        policy.record_success();
+        assert_eq!(policy.after_failure(2, true), Verdict::GiveUp);
+    }
+
+    #[test]
+    fn zero_means_one() {
+        assert_eq!(
+            AttemptPolicy::new(0).after_failure(1, true),
+            Verdict::GiveUp
+        );
+    }
+}
