@@ -32,6 +32,8 @@ struct Behaviour {
     fail_marker: Option<String>,
     /// Requests numbered from this one on are held (answered after an hour).
     hang_from: Option<usize>,
+    /// Every successful answer takes this long (a slow GPU).
+    latency: Option<Duration>,
 }
 
 #[derive(Clone)]
@@ -126,6 +128,11 @@ impl FakeEmbeddings {
         self.behaviour.lock().expect("lock").hang_from = Some(self.requests() + after);
     }
 
+    /// Makes every successful answer take `latency`.
+    pub fn slow(&self, latency: Duration) {
+        self.behaviour.lock().expect("lock").latency = Some(latency);
+    }
+
     pub fn heal(&self) {
         *self.behaviour.lock().expect("lock") = Behaviour::default();
     }
@@ -190,8 +197,12 @@ impl Respond for FakeEmbeddings {
             .rev()
             .map(|(i, t)| json!({"object": "embedding", "index": i, "embedding": vector(t)}))
             .collect();
-        ResponseTemplate::new(200).set_body_json(json!({
+        let answer = ResponseTemplate::new(200).set_body_json(json!({
             "object": "list", "model": body["model"], "data": data
-        }))
+        }));
+        match behaviour.latency {
+            Some(latency) => answer.set_delay(latency),
+            None => answer,
+        }
     }
 }

@@ -16,4 +16,5 @@ mod embedding_fake;
 mod failure_semantics;
 mod jira_connector;
 mod jira_fake;
+mod rebalance;
 mod vault_pipeline;

@@ -1,0 +1,93 @@
+//! A second indexer joins the consumer group while the first is busy: the
+//! partitions are rebalanced mid-batch, both do part of the work, and the
+//! end state is exact: every document indexed once, offsets committed to
+//! the end, nothing skipped.
+
+use std::time::Duration;
+
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::{Offset, TopicPartitionList};
+use tokio_util::sync::CancellationToken;
+use tributary_core::{kafka, Document};
+use tributary_indexer::RunOptions;
+
+use crate::embedder_outage::{document, http_parts, publish, registry_count};
+use crate::embedding_fake::FakeEmbeddings;
+use crate::support::TestEnv;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_second_indexer_joining_mid_stream_shares_the_work_and_loses_nothing() {
+    let fake = FakeEmbeddings::default();
+    let server = fake.start().await;
+    let mut env = TestEnv::with_embedder(http_parts(&server).await).await;
+    env.config.indexer.batch_size = 8;
+    // Members learn of a rebalance from heartbeat answers; the default 3 s
+    // would let the first indexer finish before the second gets a partition.
+    env.config
+        .kafka
+        .librdkafka_options
+        .insert("heartbeat.interval.ms".into(), "300".into());
+    let docs: Vec<Document> = (0..400)
+        .map(|i| {
+            document(
+                &format!("test:rebalance:n{i}"),
+                &format!("Note number {i}."),
+            )
+        })
+        .collect();
+    publish(&env, &docs).await;
+    // Slow enough that the first indexer is still busy when the second joins.
+    fake.slow(Duration::from_millis(200));
+
+    let until_idle = RunOptions { until_idle: true };
+    let before = fake.requests();
+    let spawn_indexer = || {
+        let indexer = env.indexer();
+        tokio::spawn(async move { indexer.run(until_idle, CancellationToken::new()).await })
+    };
+    let first = spawn_indexer();
+    fake.wait_for_requests(before + 3, Duration::from_secs(60))
+        .await;
+    let second = spawn_indexer();
+    let a = first.await.expect("join").expect("first indexer");
+    let b = second.await.expect("join").expect("second indexer");
+
+    assert!(
+        a.messages > 0 && b.messages > 0,
+        "both worked: {a:?} / {b:?}"
+    );
+    assert!(
+        a.assignments >= 2,
+        "the first indexer was rebalanced: {a:?}"
+    );
+    assert_eq!(a.dead_lettered + b.dead_lettered, 0);
+    // Work a revoked partition's new owner redid is idempotent: one point
+    // and one registry row per document, however often it was applied.
+    assert_eq!(registry_count(&env).await, 400);
+    assert_eq!(env.store.count(None).await.expect("count"), 400);
+    assert!(a.messages + b.messages >= 400);
+
+    // Committed offsets reach the end of every partition.
+    let consumer: BaseConsumer = kafka::client_config(&env.config.kafka)
+        .set("group.id", &env.config.indexer.group_id)
+        .create()
+        .expect("consumer");
+    let mut tpl = TopicPartitionList::new();
+    for p in 0..env.config.kafka.partitions {
+        tpl.add_partition(&env.config.kafka.topic, p);
+    }
+    let committed = consumer
+        .committed_offsets(tpl, Duration::from_secs(10))
+        .expect("committed offsets");
+    for elem in committed.elements() {
+        let (_, high) = consumer
+            .fetch_watermarks(elem.topic(), elem.partition(), Duration::from_secs(10))
+            .expect("watermarks");
+        assert_eq!(
+            elem.offset(),
+            Offset::Offset(high),
+            "partition {} committed short of its end",
+            elem.partition()
+        );
+    }
+}
