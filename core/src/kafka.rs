@@ -31,6 +31,21 @@ pub enum KafkaError {
     Client(#[from] rdkafka::error::KafkaError),
 }
 
+impl KafkaError {
+    /// The message exceeds the producer's `message.max.bytes` or the
+    /// topic's `max.message.bytes`: retrying the same bytes cannot succeed.
+    pub fn is_message_too_large(&self) -> bool {
+        use rdkafka::types::RDKafkaErrorCode;
+        match self {
+            KafkaError::Client(err) => matches!(
+                err.rdkafka_error_code(),
+                Some(RDKafkaErrorCode::MessageSizeTooLarge)
+            ),
+            _ => false,
+        }
+    }
+}
+
 /// Base client config: brokers plus every raw librdkafka option from config.
 pub fn client_config(cfg: &KafkaConfig) -> ClientConfig {
     let mut client = ClientConfig::new();

@@ -9,14 +9,21 @@
 //!
 //! Probes can miss a failure mode (a store that answers reads but refuses
 //! writes), and then every message would look guilty: the seed system's
-//! flood. So after one document is dead-lettered this way, the next is
-//! only dead-lettered once some other document has been indexed since;
-//! until then the indexer keeps retrying, paused, and says so.
+//! flood. So after one document is dead-lettered this way, the next
+//! suspect is held: retried, paused, logged at error level, for
+//! `indexer.suspect_hold_secs` (unless some document indexes meanwhile,
+//! which clears the suspicion). Only then is it dead-lettered too. A hidden
+//! outage costs at most one dead letter per hold, and the stalled indexer
+//! is loud about it; two genuinely bad messages in a row cost one hold.
+//! The memory is per process: a restart starts with a clean slate.
+
+use std::time::Duration;
 
 /// Per-run memory of healthy-but-failing attempts.
 #[derive(Debug)]
 pub(crate) struct AttemptPolicy {
     max_attempts: u32,
+    hold: Duration,
     dead_lettered_since_success: bool,
 }
 
@@ -30,21 +37,28 @@ pub(crate) enum Verdict {
 }
 
 impl AttemptPolicy {
-    pub(crate) fn new(max_attempts: u32) -> Self {
+    pub(crate) fn new(max_attempts: u32, hold: Duration) -> Self {
         AttemptPolicy {
             max_attempts: max_attempts.max(1),
+            hold,
             dead_lettered_since_success: false,
         }
     }
 
     /// `healthy_failures`: attempts of these documents that failed while
     /// every probe passed. `single`: whether it is one document (a batch is
-    /// split before anything is dead-lettered).
-    pub(crate) fn after_failure(&self, healthy_failures: u32, single: bool) -> Verdict {
+    /// split before anything is dead-lettered). `held_for`: how long these
+    /// documents have been held as a second suspect.
+    pub(crate) fn after_failure(
+        &self,
+        healthy_failures: u32,
+        single: bool,
+        held_for: Duration,
+    ) -> Verdict {
         if healthy_failures < self.max_attempts {
             return Verdict::Retry;
         }
-        if single && self.dead_lettered_since_success {
+        if single && self.dead_lettered_since_success && held_for < self.hold {
             // Second suspect in a row with nothing indexed in between:
             // more likely a fault the probes cannot see than two bad inputs.
             return Verdict::Retry;
@@ -75,32 +89,36 @@ impl AttemptPolicy {
 mod tests {
     use super::*;
 
+    const HOLD: Duration = Duration::from_secs(600);
+    const NOW: Duration = Duration::ZERO;
+
     #[test]
     fn gives_up_only_after_max_healthy_failures() {
-        let policy = AttemptPolicy::new(3);
-        assert_eq!(policy.after_failure(1, true), Verdict::Retry);
-        assert_eq!(policy.after_failure(2, true), Verdict::Retry);
-        assert_eq!(policy.after_failure(3, true), Verdict::GiveUp);
-        assert_eq!(policy.after_failure(3, false), Verdict::GiveUp);
+        let policy = AttemptPolicy::new(3, HOLD);
+        assert_eq!(policy.after_failure(1, true, NOW), Verdict::Retry);
+        assert_eq!(policy.after_failure(2, true, NOW), Verdict::Retry);
+        assert_eq!(policy.after_failure(3, true, NOW), Verdict::GiveUp);
+        assert_eq!(policy.after_failure(3, false, NOW), Verdict::GiveUp);
     }
 
     #[test]
-    fn a_second_suspect_waits_for_a_success() {
-        let mut policy = AttemptPolicy::new(2);
+    fn a_second_suspect_is_held_until_a_success_or_the_hold_ends() {
+        let mut policy = AttemptPolicy::new(2, HOLD);
         policy.record_dead_letter();
-        assert_eq!(policy.after_failure(5, true), Verdict::Retry);
+        assert_eq!(policy.after_failure(5, true, NOW), Verdict::Retry);
         assert!(policy.suspects_hidden_outage(5));
+        let almost = HOLD - Duration::from_secs(1);
+        assert_eq!(policy.after_failure(9, true, almost), Verdict::Retry);
+        assert_eq!(policy.after_failure(9, true, HOLD), Verdict::GiveUp);
         // A batch may still be split to find out who is at fault.
-        assert_eq!(policy.after_failure(5, false), Verdict::GiveUp);
+        assert_eq!(policy.after_failure(5, false, NOW), Verdict::GiveUp);
         policy.record_success();
-        assert_eq!(policy.after_failure(2, true), Verdict::GiveUp);
+        assert_eq!(policy.after_failure(2, true, NOW), Verdict::GiveUp);
     }
 
     #[test]
     fn zero_means_one() {
-        assert_eq!(
-            AttemptPolicy::new(0).after_failure(1, true),
-            Verdict::GiveUp
-        );
+        let policy = AttemptPolicy::new(0, HOLD);
+        assert_eq!(policy.after_failure(1, true, NOW), Verdict::GiveUp);
     }
 }

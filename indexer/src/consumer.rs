@@ -90,6 +90,10 @@ impl Indexer {
         let consumer: IndexConsumer = kafka::client_config(&self.kafka)
             .set("group.id", &self.settings.group_id)
             .set("enable.auto.commit", "true")
+            .set(
+                "auto.commit.interval.ms",
+                self.settings.commit_interval_ms.to_string(),
+            )
             .set("enable.auto.offset.store", "false")
             .set("auto.offset.reset", "earliest")
             .set("enable.partition.eof", "false")
@@ -112,16 +116,23 @@ impl Indexer {
         tracing::info!(topic = %self.kafka.topic, group = %self.settings.group_id, "indexer started");
 
         let mut run = RunState {
+            consumer: &consumer,
             gate: PauseGate::new(&consumer),
-            policy: AttemptPolicy::new(self.settings.max_attempts),
+            policy: AttemptPolicy::new(
+                self.settings.max_attempts,
+                Duration::from_secs(self.settings.suspect_hold_secs),
+            ),
             stats: IndexStats::default(),
         };
         let mut last_message = Instant::now();
         let batch_wait = Duration::from_millis(self.settings.batch_wait_ms);
         loop {
-            let batch = tokio::select! {
+            // Messages delivered while paused lead, in their order.
+            let mut batch = run.gate.take_held();
+            let room = self.settings.batch_size.saturating_sub(batch.len()).max(1);
+            tokio::select! {
                 _ = shutdown.cancelled() => break,
-                batch = next_batch(&consumer, self.settings.batch_size, batch_wait) => batch?,
+                more = next_batch(&consumer, room, batch_wait) => batch.extend(more?),
             };
             if batch.is_empty() {
                 if opts.until_idle
@@ -228,25 +239,28 @@ impl Indexer {
         }
         for (msg, rejection) in poison {
             if !self
-                .dead_letter(msg, &rejection, 1, dlq, run, shutdown)
+                .dead_letter(msg, &rejection, 1, None, dlq, run, shutdown)
                 .await
             {
                 return BatchOutcome::Abandoned;
             }
         }
-        let docs: Vec<(Document, &OwnedMessage)> =
+        let mut docs: Vec<(Document, &OwnedMessage)> =
             order.iter().filter_map(|id| latest.remove(id)).collect();
-        if docs.is_empty() {
-            return BatchOutcome::Done;
-        }
-        let all: Vec<Document> = docs.iter().map(|(doc, _)| doc.clone()).collect();
-        let failed = match self.apply_through_outages(all, run, shutdown).await {
-            Applied::Done(batch_stats) => {
-                run.stats.docs.add(batch_stats);
+        let failed = loop {
+            if docs.is_empty() {
                 return BatchOutcome::Done;
             }
-            Applied::Abandoned => return BatchOutcome::Abandoned,
-            Applied::Failed(failure) => failure,
+            let all: Vec<Document> = docs.iter().map(|(doc, _)| doc.clone()).collect();
+            match self.apply_through_outages(all, run, shutdown).await {
+                Applied::Done(batch_stats) => {
+                    run.stats.docs.add(batch_stats);
+                    return BatchOutcome::Done;
+                }
+                Applied::Abandoned => return BatchOutcome::Abandoned,
+                Applied::Revoked => docs.retain(|(_, msg)| run.owns(msg)),
+                Applied::Failed(failure) => break failure,
+            }
         };
         if let [(doc, msg)] = docs.as_slice() {
             return self
@@ -260,17 +274,27 @@ impl Indexer {
             "a batch failed on its input; retrying its documents one by one");
         for (doc, msg) in docs {
             let id = doc.id.clone();
-            match self.apply_through_outages(vec![doc], run, shutdown).await {
-                Applied::Done(batch_stats) => run.stats.docs.add(batch_stats),
-                Applied::Abandoned => return BatchOutcome::Abandoned,
-                Applied::Failed(failure) => {
-                    if let BatchOutcome::Abandoned = self
-                        .dead_letter_failure(&id, msg, failure, dlq, run, shutdown)
-                        .await
-                    {
-                        return BatchOutcome::Abandoned;
+            loop {
+                if !run.owns(msg) {
+                    break;
+                }
+                match self
+                    .apply_through_outages(vec![doc.clone()], run, shutdown)
+                    .await
+                {
+                    Applied::Done(batch_stats) => run.stats.docs.add(batch_stats),
+                    Applied::Abandoned => return BatchOutcome::Abandoned,
+                    Applied::Revoked => continue,
+                    Applied::Failed(failure) => {
+                        if let BatchOutcome::Abandoned = self
+                            .dead_letter_failure(&id, msg, failure, dlq, run, shutdown)
+                            .await
+                        {
+                            return BatchOutcome::Abandoned;
+                        }
                     }
                 }
+                break;
             }
         }
         BatchOutcome::Done
@@ -294,7 +318,15 @@ impl Indexer {
             reason: failure.error.to_string(),
         };
         if !self
-            .dead_letter(msg, &rejection, failure.attempts, dlq, run, shutdown)
+            .dead_letter(
+                msg,
+                &rejection,
+                failure.attempts,
+                Some(failure.first_failed_at),
+                dlq,
+                run,
+                shutdown,
+            )
             .await
         {
             return BatchOutcome::Abandoned;
@@ -310,7 +342,9 @@ impl Indexer {
     /// at fault. The first failure pauses the assigned partitions; the
     /// health probes after each failure decide whether it was an outage
     /// (retry, uncounted) or these documents' (counted against
-    /// `indexer.max_attempts`). The first success resumes consumption.
+    /// `indexer.max_attempts`). The first success resumes consumption. A
+    /// rebalance that takes partitions away between two attempts ends the
+    /// retries (`Revoked`): their new owner may already hold newer versions.
     async fn apply_through_outages(
         &self,
         docs: Vec<Document>,
@@ -320,8 +354,14 @@ impl Indexer {
         let mut backoff = retry_backoff();
         let mut attempts = 0u32;
         let mut healthy_failures = 0u32;
+        let mut first_failed_at = None;
+        let mut held_since: Option<Instant> = None;
         let single = docs.len() == 1;
+        let epoch = run.revocations();
         loop {
+            if run.revocations() != epoch {
+                return Applied::Revoked;
+            }
             attempts += 1;
             let attempt = tokio::select! {
                 _ = shutdown.cancelled() => return Applied::Abandoned,
@@ -333,41 +373,53 @@ impl Indexer {
                     run.policy.record_success();
                     return Applied::Done(batch_stats);
                 }
-                Err(err) if !err.is_transient() => {
+                Err(err) => err,
+            };
+            let first_failed_at = *first_failed_at.get_or_insert_with(chrono::Utc::now);
+            let health = tokio::select! {
+                _ = shutdown.cancelled() => return Applied::Abandoned,
+                h = self.pipeline.health() => h,
+            };
+            match (&health, err.is_transient()) {
+                // The server refuses this input while it embeds the probe:
+                // the input is at fault, retrying cannot help.
+                (Ok(()), false) => {
                     run.resume();
                     return Applied::Failed(Failure {
                         class: reject::EMBEDDER_REJECTED,
                         error: err,
                         attempts,
+                        first_failed_at,
                     });
                 }
-                Err(err) => err,
-            };
-            let health = tokio::select! {
-                _ = shutdown.cancelled() => return Applied::Abandoned,
-                h = self.pipeline.health() => h,
-            };
-            match &health {
-                Ok(()) => healthy_failures += 1,
-                Err(why) => {
+                (Ok(()), true) => {
+                    healthy_failures += 1;
+                    let held_for = held_since.map_or(Duration::ZERO, |t| t.elapsed());
+                    if run.policy.after_failure(healthy_failures, single, held_for)
+                        == Verdict::GiveUp
+                    {
+                        run.resume();
+                        return Applied::Failed(Failure {
+                            class: reject::RETRIES_EXHAUSTED,
+                            error: err,
+                            attempts,
+                            first_failed_at,
+                        });
+                    }
+                    if run.policy.suspects_hidden_outage(healthy_failures) {
+                        held_since.get_or_insert_with(Instant::now);
+                        tracing::error!(error = %err, attempts,
+                            "document keeps failing while every probe passes, right after another \
+                             was dead-lettered for the same; holding it (not dead-lettering) for up to \
+                             indexer.suspect_hold_secs unless something else indexes: check the store \
+                             and the embedder");
+                    }
+                }
+                // Whatever the error said, a dependency is down: an outage,
+                // and this attempt does not count against the documents.
+                (Err(why), _) => {
                     run.stats.outage_retries += 1;
                     tracing::warn!(probe = %why, "health probe failed: an outage, not the message");
-                }
-            }
-            if health.is_ok() {
-                if run.policy.after_failure(healthy_failures, single) == Verdict::GiveUp {
-                    run.resume();
-                    return Applied::Failed(Failure {
-                        class: reject::RETRIES_EXHAUSTED,
-                        error: err,
-                        attempts,
-                    });
-                }
-                if run.policy.suspects_hidden_outage(healthy_failures) {
-                    tracing::error!(error = %err, attempts,
-                        "document keeps failing while every probe passes, right after another \
-                         was dead-lettered for the same; holding it (not dead-lettering) until \
-                         something else indexes");
                 }
             }
             run.pause(&err.to_string());
@@ -384,18 +436,20 @@ impl Indexer {
 
     /// Writes one message to the DLQ, retrying (paused) until the DLQ
     /// acknowledges it; false on shutdown.
+    #[allow(clippy::too_many_arguments)]
     async fn dead_letter(
         &self,
         msg: &OwnedMessage,
         rejection: &Rejection,
         attempts: u32,
+        first_failed_at: Option<chrono::DateTime<chrono::Utc>>,
         dlq: &DeadLetters,
         run: &mut RunState<'_>,
         shutdown: &CancellationToken,
     ) -> bool {
         let mut backoff = retry_backoff();
         loop {
-            match dlq.send(msg, rejection, attempts).await {
+            match dlq.send(msg, rejection, attempts, first_failed_at).await {
                 Ok(()) => {
                     run.stats.dead_lettered += 1;
                     run.resume();
@@ -404,7 +458,17 @@ impl Indexer {
                 Err(err) => {
                     run.pause(&format!("DLQ write failed: {err}"));
                     let wait = backoff.next_backoff().unwrap_or(MAX_BACKOFF);
-                    tracing::warn!(error = %err, wait_ms = wait.as_millis() as u64, "DLQ write failed; retrying");
+                    if err.is_message_too_large() {
+                        // Retrying will not shrink it, but dropping it would
+                        // lose it: stall loudly until an operator raises the
+                        // limits (the indexer keeps its offsets).
+                        tracing::error!(error = %err, bytes = msg.payload().map_or(0, <[u8]>::len),
+                            "dead letter too large for the DLQ topic or producer: raise \
+                             max.message.bytes on the DLQ topic and message.max.bytes in \
+                             kafka.librdkafka_options");
+                    } else {
+                        tracing::warn!(error = %err, wait_ms = wait.as_millis() as u64, "DLQ write failed; retrying");
+                    }
                     run.stats.retries += 1;
                     if !run.gate.wait(wait, shutdown).await {
                         return false;
@@ -417,6 +481,7 @@ impl Indexer {
 
 /// What one run of the consumer loop carries between batches.
 struct RunState<'c> {
+    consumer: &'c IndexConsumer,
     gate: PauseGate<'c>,
     policy: AttemptPolicy,
     stats: IndexStats,
@@ -434,6 +499,19 @@ impl RunState<'_> {
             self.stats.resumes += 1;
         }
     }
+
+    fn revocations(&self) -> u64 {
+        self.consumer.context().revocations()
+    }
+
+    /// Whether `msg`'s partition is still assigned to this consumer.
+    fn owns(&self, msg: &OwnedMessage) -> bool {
+        match self.consumer.assignment() {
+            Ok(tpl) => tpl.find_partition(msg.topic(), msg.partition()).is_some(),
+            // Unknown: keep working; the offset store decides later.
+            Err(_) => true,
+        }
+    }
 }
 
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
@@ -449,6 +527,8 @@ fn retry_backoff() -> backoff::ExponentialBackoff {
 /// What became of applying a set of documents.
 enum Applied {
     Done(BatchStats),
+    /// A rebalance took partitions away between two attempts.
+    Revoked,
     /// The documents themselves are at fault: refused by the embedder, or
     /// failing `max_attempts` times while every dependency is healthy.
     Failed(Failure),
@@ -460,6 +540,7 @@ struct Failure {
     class: &'static str,
     error: ProcessError,
     attempts: u32,
+    first_failed_at: chrono::DateTime<chrono::Utc>,
 }
 
 /// Up to `max` messages: waits for the first, then takes whatever else

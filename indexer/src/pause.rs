@@ -5,13 +5,14 @@
 //! itself is retried as the probe; the consumer keeps being polled between
 //! retries so librdkafka's `max.poll.interval.ms` never expires and the
 //! group does not rebalance the partitions away. Paused partitions deliver
-//! nothing, so nothing needs buffering.
+//! nothing; a partition assigned during the pause (a rebalance) may deliver
+//! before it is paused too, and those messages are kept, in order, for the
+//! next batch: never dropped, never skipped.
 
 use std::time::{Duration, Instant};
 
 use rdkafka::consumer::Consumer;
-use rdkafka::message::Message;
-use rdkafka::Offset;
+use rdkafka::message::{Message, OwnedMessage};
 use tokio_util::sync::CancellationToken;
 
 use crate::rebalance::IndexConsumer;
@@ -20,6 +21,8 @@ use crate::rebalance::IndexConsumer;
 pub(crate) struct PauseGate<'a> {
     consumer: &'a IndexConsumer,
     since: Option<Instant>,
+    /// Delivered while paused; they lead the next batch.
+    held: Vec<OwnedMessage>,
 }
 
 impl<'a> PauseGate<'a> {
@@ -27,6 +30,7 @@ impl<'a> PauseGate<'a> {
         PauseGate {
             consumer,
             since: None,
+            held: Vec::new(),
         }
     }
 
@@ -61,7 +65,7 @@ impl<'a> PauseGate<'a> {
 
     /// Waits `wait` (or until shutdown, returning false) while polling the
     /// consumer so the group membership stays alive.
-    pub(crate) async fn wait(&self, wait: Duration, shutdown: &CancellationToken) -> bool {
+    pub(crate) async fn wait(&mut self, wait: Duration, shutdown: &CancellationToken) -> bool {
         let deadline = tokio::time::Instant::now() + wait;
         loop {
             let polled = tokio::select! {
@@ -72,25 +76,25 @@ impl<'a> PauseGate<'a> {
                 Err(_elapsed) => return true,
                 Ok(Err(err)) => tracing::warn!(error = %err, "consumer error while paused"),
                 // Only a partition assigned after the pause (a rebalance) can
-                // deliver. Rewind it so the message comes again on resume
-                // rather than being skipped, and pause it like the others.
+                // deliver. Keep the message for the next batch and pause the
+                // partition like the others.
                 Ok(Ok(msg)) => {
-                    let (topic, partition, offset) =
-                        (msg.topic().to_string(), msg.partition(), msg.offset());
-                    drop(msg);
+                    tracing::debug!(
+                        partition = msg.partition(),
+                        offset = msg.offset(),
+                        "message from a partition assigned while paused; kept for the next batch"
+                    );
+                    self.held.push(msg.detach());
                     self.pause_assignment();
-                    if let Err(err) = self.consumer.seek(
-                        &topic,
-                        partition,
-                        Offset::Offset(offset),
-                        Duration::from_secs(5),
-                    ) {
-                        tracing::warn!(partition, offset, error = %err,
-                            "could not rewind a partition assigned while paused");
-                    }
                 }
             }
         }
+    }
+
+    /// Messages delivered while paused, in arrival order (so in offset
+    /// order per partition).
+    pub(crate) fn take_held(&mut self) -> Vec<OwnedMessage> {
+        std::mem::take(&mut self.held)
     }
 
     fn pause_assignment(&self) {

@@ -6,7 +6,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use tributary_core::Document;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::{Offset, TopicPartitionList};
+use tributary_core::{kafka, Document};
 use tributary_indexer::chunk::{chunk_markdown, ChunkerConfig};
 use tributary_indexer::store::{point_id, EdgeStore, VectorStore};
 use tributary_indexer::token_estimate::EstimatedTokens;
@@ -53,10 +55,50 @@ fn index_command(env: &TestEnv, embed_url: &str, store: &std::path::Path) -> Com
             cfg.indexer.chunk_overlap_tokens.to_string(),
         )
         .env("TRIBUTARY_INDEXER__IDLE_MS", "300")
+        .env("TRIBUTARY_INDEXER__COMMIT_INTERVAL_MS", "100")
         .env("RUST_LOG", "info")
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
     cmd
+}
+
+/// Committed offsets of the indexer's group, summed over partitions.
+fn committed_total(env: &TestEnv) -> i64 {
+    let consumer: BaseConsumer = kafka::client_config(&env.config.kafka)
+        .set("group.id", &env.config.indexer.group_id)
+        .create()
+        .expect("consumer");
+    let mut tpl = TopicPartitionList::new();
+    for p in 0..env.config.kafka.partitions {
+        tpl.add_partition(&env.config.kafka.topic, p);
+    }
+    consumer
+        .committed_offsets(tpl, Duration::from_secs(10))
+        .expect("committed offsets")
+        .elements()
+        .iter()
+        .filter_map(|e| match e.offset() {
+            Offset::Offset(o) => Some(o),
+            _ => None,
+        })
+        .sum()
+}
+
+/// Polls the group's committed offsets (a broker-side fact no event tells
+/// us about) until some are committed; fails after 30 s.
+async fn wait_for_commit(env: &TestEnv) -> i64 {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let total = committed_total(env);
+        if total > 0 {
+            return total;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the indexer committed nothing within 30 s"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -102,7 +144,14 @@ async fn sigkill_mid_batch_then_restart_leaves_exactly_the_current_chunks() {
         .expect("start tributary index");
     fake.wait_for_requests(before + 4, Duration::from_secs(120))
         .await;
+    // Let the auto-commit publish what the three finished batches stored,
+    // so the restart resumes mid-topic rather than from the start.
+    let committed = wait_for_commit(&env).await;
     child.kill().expect("SIGKILL");
+    assert!(
+        committed <= 12,
+        "committed {committed} offsets, more than the 3 finished batches of at most 4"
+    );
     let status = child.wait().expect("reap");
     assert!(!status.success(), "killed, not exited: {status}");
 

@@ -161,6 +161,13 @@ async fn errors_map_to_transient_or_permanent() {
     assert!(matches!(err, EmbedError::Unavailable(_)), "{err}");
     assert!(err.is_transient());
 
+    // About the server or the credentials, not the input: an outage.
+    for status in [401, 403, 404, 408] {
+        fake.answer_everything_with(status);
+        let err = embedder.embed(vec!["x".into()]).await.unwrap_err();
+        assert!(matches!(err, EmbedError::Unavailable(_)), "{status}: {err}");
+    }
+    fake.heal();
     fake.reject_inputs_containing("BAD");
     let err = embedder
         .embed(vec!["fine".into(), "BAD".into()])
@@ -216,6 +223,10 @@ async fn an_embedder_outage_pauses_indexing_and_loses_nothing() {
         "the outage paused consumption: {stats:?}"
     );
     assert_eq!(stats.resumes, stats.pauses, "every pause ended in a resume");
+    assert!(
+        stats.outage_retries >= 1,
+        "the health probe saw the outage: {stats:?}"
+    );
     assert_eq!(stats.dead_lettered, 0);
     assert_eq!(stats.docs.indexed, 200);
     assert_eq!(registry_count(&env).await, 200);
@@ -272,5 +283,45 @@ async fn a_store_of_another_dimension_is_refused_at_start() {
         }
         Err(other) => panic!("expected DimensionMismatch, got {other}"),
         Ok(_) => panic!("a store of another dimension was opened"),
+    }
+}
+
+/// A wrong API key (401) or a server refusing everything (400 for every
+/// input, the probe included) stops indexing; it must not dead-letter the
+/// documents one by one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_refusing_everything_pauses_instead_of_dead_lettering() {
+    for status in [401, 400] {
+        let fake = FakeEmbeddings::default();
+        let server = fake.start().await;
+        let env = TestEnv::with_embedder(http_parts(&server).await).await;
+        let docs: Vec<Document> = (0..6)
+            .map(|i| document(&format!("test:refuse:n{i}"), &format!("Note {i}.")))
+            .collect();
+        publish(&env, &docs).await;
+        fake.answer_everything_with(status);
+        let before = fake.requests();
+        let shutdown = tokio_util::sync::CancellationToken::new();
+        let indexer = env.indexer();
+        let run = {
+            let shutdown = shutdown.clone();
+            tokio::spawn(async move {
+                indexer
+                    .run(tributary_indexer::RunOptions { until_idle: true }, shutdown)
+                    .await
+            })
+        };
+        // Well past max_attempts (5) requests: long enough to have flooded.
+        fake.wait_for_requests(before + 14, Duration::from_secs(60))
+            .await;
+        shutdown.cancel();
+        let stats = run.await.expect("join").expect("indexer stops cleanly");
+        assert_eq!(stats.dead_lettered, 0, "{status}: {stats:?}");
+        assert!(stats.outage_retries >= 2, "{status}: {stats:?}");
+        assert!(dead_letters(&env).await.is_empty(), "{status}");
+
+        fake.heal();
+        let stats = env.index_until_idle().await;
+        assert_eq!(stats.docs.indexed, 6, "{status}: {stats:?}");
     }
 }

@@ -34,6 +34,9 @@ struct Behaviour {
     hang_from: Option<usize>,
     /// Every successful answer takes this long (a slow GPU).
     latency: Option<Duration>,
+    /// Every request is answered with this status (a wrong key, a model
+    /// the server does not serve).
+    always: Option<u16>,
 }
 
 #[derive(Clone)]
@@ -128,6 +131,11 @@ impl FakeEmbeddings {
         self.behaviour.lock().expect("lock").hang_from = Some(self.requests() + after);
     }
 
+    /// Answers every request, the health probe included, with `status`.
+    pub fn answer_everything_with(&self, status: u16) {
+        self.behaviour.lock().expect("lock").always = Some(status);
+    }
+
     /// Makes every successful answer take `latency`.
     pub fn slow(&self, latency: Duration) {
         self.behaviour.lock().expect("lock").latency = Some(latency);
@@ -160,6 +168,11 @@ impl Respond for FakeEmbeddings {
         let behaviour = self.behaviour.lock().expect("lock");
         if matches!(behaviour.outage, Some((start, end)) if (start..end).contains(&n)) {
             return ResponseTemplate::new(503).set_body_string("model loading");
+        }
+        if let Some(status) = behaviour.always {
+            return ResponseTemplate::new(status).set_body_json(json!({
+                "error": {"message": format!("status {status} for everything"), "type": "invalid_request_error"}
+            }));
         }
         if behaviour.hang_from.is_some_and(|from| n >= from) {
             return ResponseTemplate::new(503).set_delay(Duration::from_secs(3600));

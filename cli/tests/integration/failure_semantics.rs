@@ -52,7 +52,10 @@ fn header<'a>(msg: &'a rdkafka::message::OwnedMessage, key: &str) -> Option<&'a 
 async fn a_poison_message_mid_partition_is_dead_lettered_byte_for_byte_and_order_is_kept() {
     let fake = FakeEmbeddings::default();
     let server = fake.start().await;
-    let env = TestEnv::with_embedder(http_parts(&server).await).await;
+    let mut env = TestEnv::with_embedder(http_parts(&server).await).await;
+    // Two messages per batch: the two versions of `same` land in different
+    // batches, so the order across batches is what makes v2 win.
+    env.config.indexer.batch_size = 2;
     let producer: FutureProducer = kafka::client_config(&env.config.kafka)
         .create()
         .expect("producer");

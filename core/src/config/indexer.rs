@@ -26,6 +26,14 @@ pub struct IndexerConfig {
     /// `RetriesExhausted`. Attempts during an outage (a probe fails) do not
     /// count: an outage pauses consumption, it never fills the DLQ.
     pub max_attempts: u32,
+    /// After one `RetriesExhausted`, how long the next suspect is held
+    /// (retried, paused, logged as an error) before it is dead-lettered too,
+    /// unless another document indexes meanwhile. Guards against a failure
+    /// the health probes cannot see draining the topic into the DLQ.
+    pub suspect_hold_secs: u64,
+    /// How often stored offsets are committed (librdkafka
+    /// `auto.commit.interval.ms`); also committed on shutdown and rebalance.
+    pub commit_interval_ms: u64,
 }
 
 impl Default for IndexerConfig {
@@ -39,6 +47,8 @@ impl Default for IndexerConfig {
             idle_ms: 1_000,
             max_document_bytes: 5 * 1024 * 1024,
             max_attempts: 5,
+            suspect_hold_secs: 600,
+            commit_interval_ms: 5_000,
         }
     }
 }

@@ -35,13 +35,17 @@ impl DeadLetters {
     }
 
     /// Writes `msg` to the DLQ and waits for the acknowledgement.
+    /// `first_failed_at`: when its first attempt failed, if it was retried
+    /// (a redriven message keeps the time of its very first failure).
     pub async fn send(
         &self,
         msg: &OwnedMessage,
         rejection: &Rejection,
         attempts: u32,
+        first_failed_at: Option<chrono::DateTime<chrono::Utc>>,
     ) -> Result<(), KafkaError> {
         let now = chrono::Utc::now().to_rfc3339();
+        let this_run_first = first_failed_at.map(|t| t.to_rfc3339());
         let mut first_failed_at = None;
         let mut headers = OwnedHeaders::new();
         if let Some(original) = msg.headers() {
@@ -60,7 +64,9 @@ impl DeadLetters {
                 });
             }
         }
-        let first_failed_at = first_failed_at.unwrap_or_else(|| now.clone());
+        let first_failed_at = first_failed_at
+            .or(this_run_first)
+            .unwrap_or_else(|| now.clone());
         let partition = msg.partition().to_string();
         let offset = msg.offset().to_string();
         let attempts = attempts.to_string();

@@ -136,24 +136,32 @@ impl HttpEmbedder {
             .text()
             .await
             .map_err(|e| EmbedError::Unavailable(format!("{}: {e}", self.endpoint)))?;
-        if status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS {
-            return Err(EmbedError::Unavailable(format!(
-                "{} answered {status}: {}",
-                self.endpoint,
-                server_message(&body)
-            )));
+        if status.is_success() {
+            let parsed: EmbeddingResponse = serde_json::from_str(&body)
+                .map_err(|e| EmbedError::BadResponse(format!("not an embeddings response: {e}")))?;
+            return self.order(parsed, texts.len());
         }
-        if !status.is_success() {
+        if refuses_the_input(status) {
             return Err(EmbedError::Rejected {
                 status: status.as_u16(),
                 message: server_message(&body),
             });
         }
-        let parsed: EmbeddingResponse = serde_json::from_str(&body)
-            .map_err(|e| EmbedError::BadResponse(format!("not an embeddings response: {e}")))?;
-        self.order(parsed, texts.len())
+        // 5xx, 429, and the 4xx answers that are about the server or our
+        // credentials rather than this input (401, 403, 404 for an unknown
+        // model or path, 408...): every document would fail the same way,
+        // so it is an outage to wait out, never a reason to dead-letter.
+        Err(EmbedError::Unavailable(format!(
+            "{} answered {status}: {}{}",
+            self.endpoint,
+            server_message(&body),
+            match status.as_u16() {
+                401 | 403 => " (check embedder.api_key_env and the key's permissions)",
+                404 => " (check embedder.url and embedder.model)",
+                _ => "",
+            }
+        )))
     }
-
     /// Puts vectors in input order (servers may answer out of order) and
     /// checks there is exactly one of the expected size per input.
     fn order(
@@ -207,6 +215,13 @@ impl Embedder for HttpEmbedder {
         }
         Ok(out)
     }
+}
+
+/// Statuses with which OpenAI-compatible servers refuse a request for what
+/// it contains: malformed or unacceptable input (400), input too large
+/// (413, TEI), or unprocessable input (422, TEI and vLLM validation).
+fn refuses_the_input(status: reqwest::StatusCode) -> bool {
+    matches!(status.as_u16(), 400 | 413 | 422)
 }
 
 #[cfg(test)]

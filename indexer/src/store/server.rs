@@ -15,7 +15,7 @@ use qdrant_client::qdrant::{
     Condition, CountPointsBuilder, CreateCollectionBuilder, CreateFieldIndexCollectionBuilder,
     DeletePointsBuilder, Distance, FieldType, Filter, GetPointsBuilder, PointId, PointStruct,
     Query, QueryPointsBuilder, Range, ScrollPointsBuilder, UpsertPointsBuilder, Value,
-    VectorParamsBuilder, VectorsConfigBuilder,
+    VectorParams, VectorParamsBuilder, VectorsConfigBuilder,
 };
 use qdrant_client::{Payload, Qdrant, QdrantError};
 use uuid::Uuid;
@@ -102,13 +102,23 @@ impl ServerStore {
             .await
             .map_err(|e| open_err(e.to_string()))?;
         if exists {
-            if let Some(found) = store.dimension().await? {
-                if found != dimension {
-                    return Err(StoreError::DimensionMismatch {
-                        expected: dimension,
-                        found,
-                    });
-                }
+            let params = store.text_vector().await?.ok_or_else(|| {
+                open_err(format!(
+                    "the existing collection has no vector named {VECTOR_NAME:?}; it was not \
+                     made by Tributary (choose another store.collection)"
+                ))
+            })?;
+            if params.size as usize != dimension {
+                return Err(StoreError::DimensionMismatch {
+                    expected: dimension,
+                    found: params.size as usize,
+                });
+            }
+            if params.distance != Distance::Cosine as i32 {
+                return Err(open_err(format!(
+                    "vector {VECTOR_NAME:?} uses distance {:?}, not Cosine",
+                    Distance::try_from(params.distance).unwrap_or(Distance::UnknownDistance)
+                )));
             }
         } else {
             let mut vectors = VectorsConfigBuilder::default();
@@ -166,6 +176,27 @@ impl ServerStore {
         Ok(())
     }
 
+    /// Parameters of the collection's `text` vector; `None` when the
+    /// collection has no vector of that name.
+    async fn text_vector(&self) -> Result<Option<VectorParams>, StoreError> {
+        let info = self
+            .client
+            .collection_info(&self.collection)
+            .await
+            .map_err(op_err)?;
+        let config = info
+            .result
+            .and_then(|r| r.config)
+            .and_then(|c| c.params)
+            .and_then(|p| p.vectors_config)
+            .and_then(|v| v.config);
+        Ok(match config {
+            Some(VectorsConfigKind::ParamsMap(mut map)) => map.map.remove(VECTOR_NAME),
+            // One unnamed vector: not ours, and writes naming `text` would fail.
+            Some(VectorsConfigKind::Params(_)) | None => None,
+        })
+    }
+
     async fn scroll_all(&self, filter: Option<Filter>) -> Result<Vec<StoredPoint>, StoreError> {
         let mut out = Vec::new();
         let mut offset: Option<PointId> = None;
@@ -201,25 +232,7 @@ impl ServerStore {
 #[async_trait::async_trait]
 impl VectorStore for ServerStore {
     async fn dimension(&self) -> Result<Option<usize>, StoreError> {
-        let info = self
-            .client
-            .collection_info(&self.collection)
-            .await
-            .map_err(op_err)?;
-        let config = info
-            .result
-            .and_then(|r| r.config)
-            .and_then(|c| c.params)
-            .and_then(|p| p.vectors_config)
-            .and_then(|v| v.config);
-        Ok(match config {
-            Some(VectorsConfigKind::ParamsMap(map)) => {
-                map.map.get(VECTOR_NAME).map(|p| p.size as usize)
-            }
-            // An unnamed vector: not ours, and not usable with ours.
-            Some(VectorsConfigKind::Params(p)) => Some(p.size as usize),
-            None => None,
-        })
+        Ok(self.text_vector().await?.map(|p| p.size as usize))
     }
 
     async fn upsert(&self, points: Vec<ChunkPoint>) -> Result<(), StoreError> {
