@@ -210,3 +210,41 @@ async fn qdrant_server_honours_the_store_contract() {
         .await
         .expect("drop the test collection");
 }
+
+#[tokio::test]
+async fn qdrant_server_refuses_a_collection_it_did_not_make() {
+    let Ok(url) = std::env::var("QDRANT_URL") else {
+        eprintln!("QDRANT_URL is not set: the Qdrant server backend was NOT checked");
+        return;
+    };
+    use qdrant_client::qdrant::{CreateCollectionBuilder, Distance, VectorParamsBuilder};
+    let client = qdrant_client::Qdrant::from_url(&url)
+        .skip_compatibility_check()
+        .build()
+        .expect("client");
+    let name = format!("foreign_{}", uuid::Uuid::new_v4().simple());
+    // One unnamed vector of the right size: not a Tributary collection.
+    client
+        .create_collection(
+            CreateCollectionBuilder::new(&name)
+                .vectors_config(VectorParamsBuilder::new(DIM as u64, Distance::Cosine)),
+        )
+        .await
+        .expect("create a foreign collection");
+    let settings = ServerSettings {
+        url,
+        collection: name.clone(),
+        api_key: None,
+        timeout: Duration::from_secs(10),
+        connect_timeout: Duration::from_secs(5),
+    };
+    let opened = ServerStore::open(settings, DIM).await;
+    client.delete_collection(&name).await.expect("drop it");
+    match opened {
+        Err(StoreError::Open { reason, .. }) => {
+            assert!(reason.contains("no vector named"), "{reason}");
+        }
+        Err(other) => panic!("expected an Open error, got {other}"),
+        Ok(_) => panic!("a foreign collection was opened"),
+    }
+}
