@@ -29,7 +29,7 @@ use crate::attempts::{AttemptPolicy, Verdict};
 use crate::dlq::DeadLetters;
 use crate::pause::PauseGate;
 use crate::pipeline::{BatchStats, Pipeline, ProcessError};
-use crate::rebalance::{IndexConsumer, RebalanceLog};
+use crate::rebalance::{IndexConsumer, PartitionId, RebalanceLog};
 use crate::reject::{self, Limits, Rejection};
 
 #[derive(Debug, thiserror::Error)]
@@ -117,6 +117,7 @@ impl Indexer {
 
         let mut run = RunState {
             consumer: &consumer,
+            marks: HashMap::new(),
             gate: PauseGate::new(&consumer),
             policy: AttemptPolicy::new(
                 self.settings.max_attempts,
@@ -128,12 +129,21 @@ impl Indexer {
         let batch_wait = Duration::from_millis(self.settings.batch_wait_ms);
         loop {
             // Messages delivered while paused lead, in their order.
-            let mut batch = run.gate.take_held();
-            let room = self.settings.batch_size.saturating_sub(batch.len()).max(1);
+            let mut received = run.gate.take_held();
+            let room = self
+                .settings
+                .batch_size
+                .saturating_sub(received.len())
+                .max(1);
             tokio::select! {
                 _ = shutdown.cancelled() => break,
-                more = next_batch(&consumer, room, batch_wait) => batch.extend(more?),
+                more = next_batch(&consumer, room, batch_wait) => received.extend(more?),
             };
+            run.marks = received
+                .iter()
+                .map(|(mark, msg)| ((partition_of(msg), msg.offset()), *mark))
+                .collect();
+            let batch: Vec<OwnedMessage> = received.into_iter().map(|(_, msg)| msg).collect();
             if batch.is_empty() {
                 if opts.until_idle
                     && last_message.elapsed() >= Duration::from_millis(self.settings.idle_ms)
@@ -147,26 +157,17 @@ impl Indexer {
                 continue;
             }
             last_message = Instant::now();
-            let revocations_before = consumer.context().revocations();
             match self
                 .process_with_retry(&batch, &dlq, &mut run, &shutdown)
                 .await
             {
                 BatchOutcome::Done => {
-                    let still_owned = if consumer.context().revocations() == revocations_before {
-                        None
-                    } else {
-                        // A rebalance happened mid-batch: store only what we still own.
-                        Some(consumer.assignment()?)
-                    };
+                    run.resume();
                     for msg in &batch {
-                        let owned = still_owned.as_ref().is_none_or(|tpl| {
-                            tpl.find_partition(msg.topic(), msg.partition()).is_some()
-                        });
-                        if !owned {
+                        if run.is_revoked(msg) {
                             run.stats.abandoned += 1;
                             tracing::info!(partition = msg.partition(), offset = msg.offset(),
-                                "partition revoked during the batch; its new owner redoes this message");
+                                "partition revoked during the batch; this message is redone from the last commit");
                             continue;
                         }
                         // Stored only now: the batch is durable (points or DLQ).
@@ -247,18 +248,28 @@ impl Indexer {
         }
         let mut docs: Vec<(Document, &OwnedMessage)> =
             order.iter().filter_map(|id| latest.remove(id)).collect();
+        // One retry state for the batch, kept across rebalances so backoff
+        // and attempt counts do not restart each time partitions move.
+        let mut retry = RetryState::new();
         let failed = loop {
+            // Documents of revoked partitions belong to their new owner,
+            // who may already have written newer versions of them.
+            docs.retain(|(_, msg)| !run.is_revoked(msg));
             if docs.is_empty() {
                 return BatchOutcome::Done;
             }
             let all: Vec<Document> = docs.iter().map(|(doc, _)| doc.clone()).collect();
-            match self.apply_through_outages(all, run, shutdown).await {
+            let msgs: Vec<&OwnedMessage> = docs.iter().map(|(_, m)| *m).collect();
+            match self
+                .apply_through_outages(all, &msgs, &mut retry, run, shutdown)
+                .await
+            {
                 Applied::Done(batch_stats) => {
                     run.stats.docs.add(batch_stats);
                     return BatchOutcome::Done;
                 }
                 Applied::Abandoned => return BatchOutcome::Abandoned,
-                Applied::Revoked => docs.retain(|(_, msg)| run.owns(msg)),
+                Applied::Revoked => continue,
                 Applied::Failed(failure) => break failure,
             }
         };
@@ -274,16 +285,16 @@ impl Indexer {
             "a batch failed on its input; retrying its documents one by one");
         for (doc, msg) in docs {
             let id = doc.id.clone();
-            loop {
-                if !run.owns(msg) {
-                    break;
-                }
+            let msgs = [msg];
+            let mut retry = RetryState::new();
+            while !run.is_revoked(msg) {
                 match self
-                    .apply_through_outages(vec![doc.clone()], run, shutdown)
+                    .apply_through_outages(vec![doc.clone()], &msgs, &mut retry, run, shutdown)
                     .await
                 {
                     Applied::Done(batch_stats) => run.stats.docs.add(batch_stats),
                     Applied::Abandoned => return BatchOutcome::Abandoned,
+                    // The loop condition now holds false.
                     Applied::Revoked => continue,
                     Applied::Failed(failure) => {
                         if let BatchOutcome::Abandoned = self
@@ -348,21 +359,18 @@ impl Indexer {
     async fn apply_through_outages(
         &self,
         docs: Vec<Document>,
+        msgs: &[&OwnedMessage],
+        retry: &mut RetryState,
         run: &mut RunState<'_>,
         shutdown: &CancellationToken,
     ) -> Applied {
-        let mut backoff = retry_backoff();
-        let mut attempts = 0u32;
-        let mut healthy_failures = 0u32;
-        let mut first_failed_at = None;
-        let mut held_since: Option<Instant> = None;
         let single = docs.len() == 1;
-        let epoch = run.revocations();
         loop {
-            if run.revocations() != epoch {
+            if msgs.iter().any(|m| run.is_revoked(m)) {
                 return Applied::Revoked;
             }
-            attempts += 1;
+            retry.attempts += 1;
+            let attempts = retry.attempts;
             let attempt = tokio::select! {
                 _ = shutdown.cancelled() => return Applied::Abandoned,
                 r = self.pipeline.apply(docs.clone()) => r,
@@ -375,7 +383,7 @@ impl Indexer {
                 }
                 Err(err) => err,
             };
-            let first_failed_at = *first_failed_at.get_or_insert_with(chrono::Utc::now);
+            let first_failed_at = *retry.first_failed_at.get_or_insert_with(chrono::Utc::now);
             let health = tokio::select! {
                 _ = shutdown.cancelled() => return Applied::Abandoned,
                 h = self.pipeline.health() => h,
@@ -393,8 +401,9 @@ impl Indexer {
                     });
                 }
                 (Ok(()), true) => {
-                    healthy_failures += 1;
-                    let held_for = held_since.map_or(Duration::ZERO, |t| t.elapsed());
+                    retry.healthy_failures += 1;
+                    let healthy_failures = retry.healthy_failures;
+                    let held_for = retry.held_since.map_or(Duration::ZERO, |t| t.elapsed());
                     if run.policy.after_failure(healthy_failures, single, held_for)
                         == Verdict::GiveUp
                     {
@@ -407,7 +416,7 @@ impl Indexer {
                         });
                     }
                     if run.policy.suspects_hidden_outage(healthy_failures) {
-                        held_since.get_or_insert_with(Instant::now);
+                        retry.held_since.get_or_insert_with(Instant::now);
                         tracing::error!(error = %err, attempts,
                             "document keeps failing while every probe passes, right after another \
                              was dead-lettered for the same; holding it (not dead-lettering) for up to \
@@ -423,9 +432,9 @@ impl Indexer {
                 }
             }
             run.pause(&err.to_string());
-            let wait = backoff.next_backoff().unwrap_or(MAX_BACKOFF);
+            let wait = retry.backoff.next_backoff().unwrap_or(MAX_BACKOFF);
             tracing::warn!(error = %err, wait_ms = wait.as_millis() as u64, docs = docs.len(),
-                attempts, healthy_failures, max_attempts = run.policy.max_attempts(),
+                attempts, healthy_failures = retry.healthy_failures, max_attempts = run.policy.max_attempts(),
                 "batch failed; retrying (offsets not stored)");
             run.stats.retries += 1;
             if !run.gate.wait(wait, shutdown).await {
@@ -482,6 +491,8 @@ impl Indexer {
 /// What one run of the consumer loop carries between batches.
 struct RunState<'c> {
     consumer: &'c IndexConsumer,
+    /// Revocation mark at the receipt of each message of the current batch.
+    marks: HashMap<(PartitionId, i64), usize>,
     gate: PauseGate<'c>,
     policy: AttemptPolicy,
     stats: IndexStats,
@@ -500,16 +511,43 @@ impl RunState<'_> {
         }
     }
 
-    fn revocations(&self) -> u64 {
-        self.consumer.context().revocations()
+    /// Whether `msg`'s partition was revoked after `msg` was received: its
+    /// next reader starts again from the committed offset, so this copy is
+    /// not ours to apply or to store. (A copy received after the partition
+    /// came back is ours.)
+    fn is_revoked(&self, msg: &OwnedMessage) -> bool {
+        let partition = partition_of(msg);
+        let mark = self
+            .marks
+            .get(&(partition.clone(), msg.offset()))
+            .copied()
+            .unwrap_or(0);
+        self.consumer
+            .context()
+            .revoked_since(mark)
+            .contains(&partition)
     }
+}
 
-    /// Whether `msg`'s partition is still assigned to this consumer.
-    fn owns(&self, msg: &OwnedMessage) -> bool {
-        match self.consumer.assignment() {
-            Ok(tpl) => tpl.find_partition(msg.topic(), msg.partition()).is_some(),
-            // Unknown: keep working; the offset store decides later.
-            Err(_) => true,
+/// Retry bookkeeping for one set of documents.
+struct RetryState {
+    backoff: backoff::ExponentialBackoff,
+    attempts: u32,
+    /// Failed attempts after which every health probe passed.
+    healthy_failures: u32,
+    first_failed_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Since when these documents are held as a second suspect.
+    held_since: Option<Instant>,
+}
+
+impl RetryState {
+    fn new() -> Self {
+        RetryState {
+            backoff: retry_backoff(),
+            attempts: 0,
+            healthy_failures: 0,
+            first_failed_at: None,
+            held_since: None,
         }
     }
 }
@@ -522,6 +560,10 @@ fn retry_backoff() -> backoff::ExponentialBackoff {
         .with_max_interval(MAX_BACKOFF)
         .with_max_elapsed_time(None)
         .build()
+}
+
+fn partition_of(msg: &OwnedMessage) -> PartitionId {
+    (msg.topic().to_string(), msg.partition())
 }
 
 /// What became of applying a set of documents.
@@ -549,12 +591,14 @@ async fn next_batch(
     consumer: &IndexConsumer,
     max: usize,
     wait: Duration,
-) -> Result<Vec<OwnedMessage>, IndexError> {
+) -> Result<Vec<(usize, OwnedMessage)>, IndexError> {
     let mut batch = Vec::new();
     let deadline = tokio::time::Instant::now() + wait;
     while batch.len() < max {
         match tokio::time::timeout_at(deadline, consumer.recv()).await {
-            Ok(Ok(msg)) => batch.push(msg.detach()),
+            // The revocation mark at receipt: a later revocation of its
+            // partition makes this copy someone else's to process.
+            Ok(Ok(msg)) => batch.push((consumer.context().mark(), msg.detach())),
             Ok(Err(err)) => {
                 // Transient client errors (broker restart...) are reported by
                 // librdkafka and retried by it; log and keep what we have.

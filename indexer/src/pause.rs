@@ -21,8 +21,9 @@ use crate::rebalance::IndexConsumer;
 pub(crate) struct PauseGate<'a> {
     consumer: &'a IndexConsumer,
     since: Option<Instant>,
-    /// Delivered while paused; they lead the next batch.
-    held: Vec<OwnedMessage>,
+    /// Delivered while paused, with the revocation mark at that moment;
+    /// they lead the next batch.
+    held: Vec<(usize, OwnedMessage)>,
 }
 
 impl<'a> PauseGate<'a> {
@@ -84,7 +85,8 @@ impl<'a> PauseGate<'a> {
                         offset = msg.offset(),
                         "message from a partition assigned while paused; kept for the next batch"
                     );
-                    self.held.push(msg.detach());
+                    let mark = self.consumer.context().mark();
+                    self.held.push((mark, msg.detach()));
                     self.pause_assignment();
                 }
             }
@@ -92,8 +94,8 @@ impl<'a> PauseGate<'a> {
     }
 
     /// Messages delivered while paused, in arrival order (so in offset
-    /// order per partition).
-    pub(crate) fn take_held(&mut self) -> Vec<OwnedMessage> {
+    /// order per partition), each with the revocation mark at its receipt.
+    pub(crate) fn take_held(&mut self) -> Vec<(usize, OwnedMessage)> {
         std::mem::take(&mut self.held)
     }
 

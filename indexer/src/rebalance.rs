@@ -2,14 +2,19 @@
 //!
 //! A rebalance can take partitions away while a batch is being applied (the
 //! consumer is polled during outage retries, so it happens exactly when
-//! things are slow). The batch is finished, not interrupted: its writes are
-//! idempotent. Its offsets are stored only for partitions still assigned
-//! afterwards; a revoked partition's new owner starts from the last
-//! committed offset and redoes that work, to the same points. Nothing
-//! unprocessed is ever stored, and librdkafka's commit on revoke only
-//! commits what was stored.
+//! things are slow). Every message is stamped, on receipt, with the
+//! position of the revocation log below. If its partition is revoked after
+//! that, the message is not ours any more: its next reader (another
+//! indexer, or this one after the partition comes back) starts again from
+//! the committed offset. So it is not applied (any further: retries stop,
+//! the new owner may already hold newer versions) and its offset is never
+//! stored. A copy read after the partition came back is ours as usual.
+//! Nothing unprocessed is ever stored, and librdkafka's commit on revoke
+//! only commits what was stored.
 
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
 
 use rdkafka::consumer::{BaseConsumer, ConsumerContext, Rebalance, StreamConsumer};
 use rdkafka::ClientContext;
@@ -17,17 +22,34 @@ use rdkafka::ClientContext;
 /// The indexer's consumer: a `StreamConsumer` that logs and counts rebalances.
 pub(crate) type IndexConsumer = StreamConsumer<RebalanceLog>;
 
+/// A partition: topic and number.
+pub(crate) type PartitionId = (String, i32);
+
 #[derive(Debug, Default)]
 pub(crate) struct RebalanceLog {
-    revocations: AtomicU64,
+    /// Every partition revocation, in order: a position in this list is a
+    /// mark, and what was revoked since a mark is the tail after it.
+    revoked: Mutex<Vec<PartitionId>>,
     assignments: AtomicU64,
 }
 
 impl RebalanceLog {
-    /// Increases every time partitions are taken away; comparing two
-    /// readings tells whether a revocation happened in between.
-    pub(crate) fn revocations(&self) -> u64 {
-        self.revocations.load(Ordering::SeqCst)
+    /// The current end of the revocation log.
+    pub(crate) fn mark(&self) -> usize {
+        self.log().len()
+    }
+
+    /// Partitions revoked since `mark`, even if assigned again since: work
+    /// read from them before the revocation belongs to whoever reads them
+    /// next from the committed offset.
+    pub(crate) fn revoked_since(&self, mark: usize) -> HashSet<PartitionId> {
+        self.log().iter().skip(mark).cloned().collect()
+    }
+
+    /// A panic elsewhere cannot make the log lie: a poisoned lock still
+    /// holds every revocation recorded.
+    fn log(&self) -> std::sync::MutexGuard<'_, Vec<PartitionId>> {
+        self.revoked.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     pub(crate) fn assignments(&self) -> u64 {
@@ -41,12 +63,13 @@ impl ConsumerContext for RebalanceLog {
     fn pre_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         match rebalance {
             Rebalance::Revoke(partitions) => {
-                self.revocations.fetch_add(1, Ordering::SeqCst);
-                let list: Vec<String> = partitions
+                let ids: Vec<PartitionId> = partitions
                     .elements()
                     .iter()
-                    .map(|e| format!("{}/{}", e.topic(), e.partition()))
+                    .map(|e| (e.topic().to_string(), e.partition()))
                     .collect();
+                let list: Vec<String> = ids.iter().map(|(t, p)| format!("{t}/{p}")).collect();
+                self.log().extend(ids);
                 tracing::info!(partitions = ?list,
                     "rebalance: partitions revoked; in-flight work for them keeps no offsets");
             }

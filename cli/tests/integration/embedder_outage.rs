@@ -176,11 +176,22 @@ async fn errors_map_to_transient_or_permanent() {
     match &err {
         EmbedError::Rejected { status, message } => {
             assert_eq!(*status, 400);
-            assert_eq!(message, "input 1 is not acceptable");
+            // The request was halved until the refused input was alone.
+            assert_eq!(message, "input 0 is not acceptable");
         }
         other => panic!("expected Rejected, got {other}"),
     }
     assert!(!err.is_transient());
+    fake.heal();
+
+    // A limit on the request, not on any input (TEI's max_client_batch_size):
+    // halving the request until it fits embeds everything.
+    fake.limit_inputs_per_request(3);
+    let texts: Vec<String> = (0..8).map(|i| format!("t{i}")).collect();
+    let vectors = embedder.embed(texts).await.expect("bisected until it fits");
+    assert_eq!(vectors.len(), 8);
+    assert!(fake.batch_sizes().iter().rev().take(4).all(|n| *n <= 3));
+    fake.heal();
 
     // A port nothing listens on: connection refused.
     let port = std::net::TcpListener::bind("127.0.0.1:0")

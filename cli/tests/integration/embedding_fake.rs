@@ -37,6 +37,8 @@ struct Behaviour {
     /// Every request is answered with this status (a wrong key, a model
     /// the server does not serve).
     always: Option<u16>,
+    /// Requests with more inputs than this are answered 413.
+    max_inputs: Option<usize>,
 }
 
 #[derive(Clone)]
@@ -131,6 +133,11 @@ impl FakeEmbeddings {
         self.behaviour.lock().expect("lock").hang_from = Some(self.requests() + after);
     }
 
+    /// Answers 413 to requests with more than `n` inputs.
+    pub fn limit_inputs_per_request(&self, n: usize) {
+        self.behaviour.lock().expect("lock").max_inputs = Some(n);
+    }
+
     /// Answers every request, the health probe included, with `status`.
     pub fn answer_everything_with(&self, status: u16) {
         self.behaviour.lock().expect("lock").always = Some(status);
@@ -188,6 +195,11 @@ impl Respond for FakeEmbeddings {
                     .collect()
             })
             .unwrap_or_default();
+        if behaviour.max_inputs.is_some_and(|max| inputs.len() > max) {
+            return ResponseTemplate::new(413).set_body_json(json!({
+                "error": "batch size is greater than max_client_batch_size", "error_type": "Validation"
+            }));
+        }
         if let Some(marker) = &behaviour.reject_marker {
             if let Some(i) = inputs.iter().position(|t| t.contains(marker.as_str())) {
                 return ResponseTemplate::new(400).set_body_json(json!({

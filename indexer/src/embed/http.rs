@@ -211,9 +211,35 @@ impl Embedder for HttpEmbedder {
     async fn embed(&self, texts: Vec<String>) -> Result<Vec<Vec<f32>>, EmbedError> {
         let mut out = Vec::with_capacity(texts.len());
         for batch in texts.chunks(self.settings.batch_size) {
-            out.extend(self.request(batch).await?);
+            out.extend(self.request_bisecting(batch).await?);
         }
         Ok(out)
+    }
+}
+
+impl HttpEmbedder {
+    /// Sends `texts` in one request; if the server refuses a request of
+    /// several inputs, halves it and tries again. A refusal can be about the
+    /// request (TEI's `max_client_batch_size`, a proxy's body limit, a
+    /// per-request token cap) rather than any one input: only a single
+    /// input refused on its own is reported as `Rejected`.
+    fn request_bisecting<'a>(
+        &'a self,
+        texts: &'a [String],
+    ) -> futures::future::BoxFuture<'a, Result<Vec<Vec<f32>>, EmbedError>> {
+        Box::pin(async move {
+            match self.request(texts).await {
+                Err(EmbedError::Rejected { status, message }) if texts.len() > 1 => {
+                    tracing::debug!(status, inputs = texts.len(), %message,
+                        "embedding request refused; halving it");
+                    let (left, right) = texts.split_at(texts.len() / 2);
+                    let mut out = self.request_bisecting(left).await?;
+                    out.extend(self.request_bisecting(right).await?);
+                    Ok(out)
+                }
+                other => other,
+            }
+        })
     }
 }
 
