@@ -254,7 +254,13 @@ impl Indexer {
         let failed = loop {
             // Documents of revoked partitions belong to their new owner,
             // who may already have written newer versions of them.
+            let before = docs.len();
             docs.retain(|(_, msg)| !run.is_revoked(msg));
+            if docs.len() != before {
+                // Other documents now: their attempts start from zero (the
+                // backoff is kept, the dependencies are the same).
+                retry.restart_counts();
+            }
             if docs.is_empty() {
                 return BatchOutcome::Done;
             }
@@ -458,6 +464,12 @@ impl Indexer {
     ) -> bool {
         let mut backoff = retry_backoff();
         loop {
+            // Revoked meanwhile: its next reader decides its fate (and may
+            // already have indexed a newer version); writing it here would
+            // only duplicate or outdate the dead letter.
+            if run.is_revoked(msg) {
+                return true;
+            }
             match dlq.send(msg, rejection, attempts, first_failed_at).await {
                 Ok(()) => {
                     run.stats.dead_lettered += 1;
@@ -541,6 +553,13 @@ struct RetryState {
 }
 
 impl RetryState {
+    fn restart_counts(&mut self) {
+        self.attempts = 0;
+        self.healthy_failures = 0;
+        self.first_failed_at = None;
+        self.held_since = None;
+    }
+
     fn new() -> Self {
         RetryState {
             backoff: retry_backoff(),
