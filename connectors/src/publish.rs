@@ -110,30 +110,62 @@ impl Publisher {
     }
 }
 
-/// The step every connector repeats per page: publish `docs`, then record,
-/// in one transaction, the items Kafka acknowledged (`items[i]` belongs to
-/// `docs[i]`) plus `touched` items that needed no message. Nothing that was
-/// not acknowledged is recorded; the caller decides what a failure means.
-pub async fn publish_and_record<E>(
-    publisher: &Publisher,
+/// A publish call in which Kafka did not acknowledge every message. The
+/// acknowledged ones are recorded; the run fails so the watermark stays.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "Kafka acknowledged {acked} of {total} messages; first failure: {first_error}. \
+     Acknowledged items are recorded, the watermark is unchanged; rerun to publish the rest"
+)]
+pub struct Incomplete {
+    pub acked: usize,
+    pub total: usize,
+    pub first_error: String,
+}
+
+/// The step every connector repeats per page: publish the documents of
+/// `batch`, then record, in one transaction, the items Kafka acknowledged
+/// (`batch[i].1` belongs to `batch[i].0`; `.2` is the caller's own) plus
+/// `touched` items that needed no message, and count it all in `summary`.
+/// Returns the acknowledged indexes; any unacknowledged message fails with
+/// [`Incomplete`] after the acknowledged ones are recorded. Without a
+/// publisher (dry run) nothing is sent or recorded and the batch counts as
+/// published.
+pub async fn publish_and_record<E, T>(
+    publisher: Option<&Publisher>,
     store: &crate::state::SyncStateStore,
     connector_id: &str,
-    docs: &[Document],
-    items: &[crate::state::ItemRecord],
+    summary: &mut crate::summary::SyncSummary,
+    batch: &[(Document, crate::state::ItemRecord, T)],
     touched: Vec<crate::state::ItemRecord>,
-) -> Result<PublishOutcome, E>
+) -> Result<Vec<usize>, E>
 where
-    E: From<PublishError> + From<sqlx::Error>,
+    E: From<PublishError> + From<sqlx::Error> + From<Incomplete>,
 {
+    let Some(publisher) = publisher else {
+        summary.published += batch.len() as u64;
+        return Ok(Vec::new());
+    };
+    let docs: Vec<Document> = batch.iter().map(|(doc, _, _)| doc.clone()).collect();
     let outcome = if docs.is_empty() {
         PublishOutcome::default()
     } else {
-        publisher.publish_all(docs).await?
+        publisher.publish_all(&docs).await?
     };
     let mut records = touched;
-    records.extend(outcome.acked.iter().map(|&i| items[i].clone()));
+    records.extend(outcome.acked.iter().map(|&i| batch[i].1.clone()));
     if !records.is_empty() {
         store.record_items(connector_id, &records).await?;
     }
-    Ok(outcome)
+    summary.published += outcome.acked.len() as u64;
+    summary.failed += outcome.failed.len() as u64;
+    if let Some((_, first_error)) = outcome.failed.first() {
+        return Err(Incomplete {
+            acked: outcome.acked.len(),
+            total: docs.len(),
+            first_error: first_error.clone(),
+        }
+        .into());
+    }
+    Ok(outcome.acked)
 }

@@ -534,10 +534,7 @@ impl RunState<'_> {
             .get(&(partition.clone(), msg.offset()))
             .copied()
             .unwrap_or(0);
-        self.consumer
-            .context()
-            .revoked_since(mark)
-            .contains(&partition)
+        self.consumer.context().revoked_since(mark, &partition)
     }
 }
 

@@ -12,7 +12,6 @@
 //! Nothing unprocessed is ever stored, and librdkafka's commit on revoke
 //! only commits what was stored.
 
-use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
@@ -39,11 +38,11 @@ impl RebalanceLog {
         self.log().len()
     }
 
-    /// Partitions revoked since `mark`, even if assigned again since: work
-    /// read from them before the revocation belongs to whoever reads them
-    /// next from the committed offset.
-    pub(crate) fn revoked_since(&self, mark: usize) -> HashSet<PartitionId> {
-        self.log().iter().skip(mark).cloned().collect()
+    /// Whether `partition` was revoked after `mark`, even if assigned again
+    /// since: work read from it before the revocation belongs to whoever
+    /// reads it next from the committed offset.
+    pub(crate) fn revoked_since(&self, mark: usize, partition: &PartitionId) -> bool {
+        self.log().iter().skip(mark).any(|p| p == partition)
     }
 
     /// A panic elsewhere cannot make the log lie: a poisoned lock still

@@ -38,11 +38,7 @@ pub async fn run(config: &Config, cmd: SyncCommand) -> anyhow::Result<ExitCode> 
                 skipped = summary.skipped,
                 "sync finished"
             );
-            if args.json {
-                println!("{}", serde_json::to_string(&summary)?);
-            } else {
-                println!("{summary}");
-            }
+            print_report(&summary, args.json)?;
             Ok(ExitCode::SUCCESS)
         }
         SyncCommand::Jira(args) => sync_jira(config, args).await,
@@ -102,11 +98,7 @@ async fn sync_jira(config: &Config, args: JiraArgs) -> anyhow::Result<ExitCode> 
     if !report.unknown_adf_nodes.is_empty() {
         tracing::warn!(nodes = ?report.unknown_adf_nodes, "ADF node types kept as plain text");
     }
-    if args.json {
-        println!("{}", serde_json::to_string(&report)?);
-    } else {
-        println!("{report}");
-    }
+    print_report(&report, args.json)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -171,11 +163,7 @@ async fn sync_confluence(config: &Config, args: ConfluenceArgs) -> anyhow::Resul
     if !report.unknown_macros.is_empty() {
         tracing::warn!(macros = ?report.unknown_macros, "Confluence macros kept as their plain text");
     }
-    if args.json {
-        println!("{}", serde_json::to_string(&report)?);
-    } else {
-        println!("{report}");
-    }
+    print_report(&report, args.json)?;
     if let Some((failed, total)) = failed {
         for f in &report.failures {
             tracing::error!(space = %f.space, error = %f.error, "Confluence space failed");
@@ -184,4 +172,17 @@ async fn sync_confluence(config: &Config, args: ConfluenceArgs) -> anyhow::Resul
         return Ok(ExitCode::FAILURE);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The run's report on stdout: one JSON object for scripts, else the text.
+fn print_report<R: serde::Serialize + std::fmt::Display>(
+    report: &R,
+    json: bool,
+) -> anyhow::Result<()> {
+    if json {
+        println!("{}", serde_json::to_string(report)?);
+    } else {
+        println!("{report}");
+    }
+    Ok(())
 }

@@ -6,9 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::{Offset, TopicPartitionList};
-use tributary_core::{kafka, Document};
+use tributary_core::Document;
 use tributary_indexer::chunk::{chunk_markdown, ChunkerConfig};
 use tributary_indexer::store::{point_id, EdgeStore, VectorStore};
 use tributary_indexer::token_estimate::EstimatedTokens;
@@ -64,23 +62,9 @@ fn index_command(env: &TestEnv, embed_url: &str, store: &std::path::Path) -> Com
 
 /// Committed offsets of the indexer's group, summed over partitions.
 fn committed_total(env: &TestEnv) -> i64 {
-    let consumer: BaseConsumer = kafka::client_config(&env.config.kafka)
-        .set("group.id", &env.config.indexer.group_id)
-        .create()
-        .expect("consumer");
-    let mut tpl = TopicPartitionList::new();
-    for p in 0..env.config.kafka.partitions {
-        tpl.add_partition(&env.config.kafka.topic, p);
-    }
-    consumer
-        .committed_offsets(tpl, Duration::from_secs(10))
-        .expect("committed offsets")
-        .elements()
+    env.committed_and_high()
         .iter()
-        .filter_map(|e| match e.offset() {
-            Offset::Offset(o) => Some(o),
-            _ => None,
-        })
+        .filter_map(|(committed, _)| *committed)
         .sum()
 }
 

@@ -5,10 +5,8 @@
 
 use std::time::Duration;
 
-use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::{Offset, TopicPartitionList};
 use tokio_util::sync::CancellationToken;
-use tributary_core::{kafka, Document};
+use tributary_core::Document;
 use tributary_indexer::RunOptions;
 
 use crate::embedder_outage::{document, http_parts, publish, registry_count};
@@ -68,26 +66,11 @@ async fn a_second_indexer_joining_mid_stream_shares_the_work_and_loses_nothing()
     assert!(a.messages + b.messages >= 400);
 
     // Committed offsets reach the end of every partition.
-    let consumer: BaseConsumer = kafka::client_config(&env.config.kafka)
-        .set("group.id", &env.config.indexer.group_id)
-        .create()
-        .expect("consumer");
-    let mut tpl = TopicPartitionList::new();
-    for p in 0..env.config.kafka.partitions {
-        tpl.add_partition(&env.config.kafka.topic, p);
-    }
-    let committed = consumer
-        .committed_offsets(tpl, Duration::from_secs(10))
-        .expect("committed offsets");
-    for elem in committed.elements() {
-        let (_, high) = consumer
-            .fetch_watermarks(elem.topic(), elem.partition(), Duration::from_secs(10))
-            .expect("watermarks");
+    for (partition, (committed, high)) in env.committed_and_high().into_iter().enumerate() {
         assert_eq!(
-            elem.offset(),
-            Offset::Offset(high),
-            "partition {} committed short of its end",
-            elem.partition()
+            committed,
+            Some(high),
+            "partition {partition} committed short of its end"
         );
     }
 }

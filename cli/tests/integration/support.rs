@@ -168,6 +168,37 @@ impl TestEnv {
             .collect()
     }
 
+    /// The indexer group's committed offset per partition of the documents
+    /// topic (`None`: nothing committed), with the partition's high watermark.
+    pub fn committed_and_high(&self) -> Vec<(Option<i64>, i64)> {
+        let consumer: BaseConsumer = kafka::client_config(&self.config.kafka)
+            .set("group.id", &self.config.indexer.group_id)
+            .create()
+            .expect("consumer");
+        let timeout = std::time::Duration::from_secs(10);
+        let mut tpl = rdkafka::TopicPartitionList::new();
+        for p in 0..self.config.kafka.partitions {
+            tpl.add_partition(&self.config.kafka.topic, p);
+        }
+        let committed = consumer
+            .committed_offsets(tpl, timeout)
+            .expect("committed offsets");
+        committed
+            .elements()
+            .iter()
+            .map(|e| {
+                let (_, high) = consumer
+                    .fetch_watermarks(e.topic(), e.partition(), timeout)
+                    .expect("watermarks");
+                let offset = match e.offset() {
+                    rdkafka::Offset::Offset(o) => Some(o),
+                    _ => None,
+                };
+                (offset, high)
+            })
+            .collect()
+    }
+
     /// Sum of the high watermarks of the documents topic: messages ever written.
     pub fn topic_messages(&self) -> i64 {
         let consumer: BaseConsumer = kafka::client_config(&self.config.kafka)

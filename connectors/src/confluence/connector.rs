@@ -27,7 +27,7 @@ use super::page::Renderer;
 use super::report::{ConfluenceProgress, ConfluenceSyncReport, SpaceFailure};
 use crate::atlassian::{AtlassianClient, AtlassianError};
 use crate::jira::JqlZone;
-use crate::publish::{publish_and_record, PublishError, PublishOutcome, Publisher};
+use crate::publish::{publish_and_record, Incomplete, PublishError, Publisher};
 use crate::state::{ItemRecord, ItemState, SyncStateStore};
 
 pub const KIND: &str = "confluence";
@@ -40,13 +40,8 @@ pub enum ConfluenceSyncError {
     Publish(#[from] PublishError),
     #[error("connector state in PostgreSQL: {0}")]
     State(#[from] sqlx::Error),
-    #[error("Kafka acknowledged {acked} of {total} messages; first failure: {first_error}. \
-             Acknowledged pages are recorded, the watermarks are unchanged; rerun to publish the rest")]
-    Incomplete {
-        acked: usize,
-        total: usize,
-        first_error: String,
-    },
+    #[error(transparent)]
+    Incomplete(#[from] Incomplete),
     #[error("{} of {} Confluence spaces failed ({}); the others were synced and their watermarks moved",
             report.failures.len(), total,
             report.failures.iter().map(|f| format!("{}: {}", f.space, f.error)).collect::<Vec<_>>().join("; "))]
@@ -401,39 +396,23 @@ impl Run<'_> {
         Ok(())
     }
 
-    /// Publishes, records what Kafka acknowledged (plus `touched`), and
-    /// returns the acknowledged indexes. Fails the run on any unacked message.
+    /// Publishes and records the batch (plus `touched`), counting it in the
+    /// summary; returns the acknowledged indexes.
     async fn publish(
         &mut self,
         publisher: Option<&Publisher>,
         batch: &[(Document, ItemRecord, DateTime<Utc>)],
         touched: Vec<ItemRecord>,
     ) -> Result<Vec<usize>, ConfluenceSyncError> {
-        let Some(publisher) = publisher else {
-            self.report.summary.published += batch.len() as u64;
-            return Ok(Vec::new());
-        };
-        let docs: Vec<Document> = batch.iter().map(|(d, _, _)| d.clone()).collect();
-        let items: Vec<ItemRecord> = batch.iter().map(|(_, r, _)| r.clone()).collect();
-        let outcome: PublishOutcome = publish_and_record::<ConfluenceSyncError>(
+        publish_and_record(
             publisher,
             self.store,
             self.connector_id,
-            &docs,
-            &items,
+            &mut self.report.summary,
+            batch,
             touched,
         )
-        .await?;
-        self.report.summary.published += outcome.acked.len() as u64;
-        self.report.summary.failed += outcome.failed.len() as u64;
-        if let Some((_, first_error)) = outcome.failed.first() {
-            return Err(ConfluenceSyncError::Incomplete {
-                acked: outcome.acked.len(),
-                total: docs.len(),
-                first_error: first_error.clone(),
-            });
-        }
-        Ok(outcome.acked)
+        .await
     }
 
     /// Lists every current page id of every space and tombstones recorded

@@ -26,7 +26,7 @@ use super::options::JiraSyncOptions;
 use super::pager::Pager;
 use super::report::{JiraProgress, JiraSyncReport};
 use crate::atlassian::{AtlassianClient, AtlassianError};
-use crate::publish::{publish_and_record, PublishError, PublishOutcome, Publisher};
+use crate::publish::{publish_and_record, Incomplete, PublishError, Publisher};
 use crate::state::{ItemRecord, ItemState, SyncStateStore};
 
 pub const KIND: &str = "jira";
@@ -61,13 +61,8 @@ pub enum JiraSyncError {
     Publish(#[from] PublishError),
     #[error("connector state in PostgreSQL: {0}")]
     State(#[from] sqlx::Error),
-    #[error("Kafka acknowledged {acked} of {total} messages; first failure: {first_error}. \
-             Acknowledged issues are recorded, the watermark is unchanged; rerun to publish the rest")]
-    Incomplete {
-        acked: usize,
-        total: usize,
-        first_error: String,
-    },
+    #[error(transparent)]
+    Incomplete(#[from] Incomplete),
 }
 
 /// Connector-specific state kept in `connector_sync_state.cursor`.
@@ -349,39 +344,23 @@ impl Run<'_> {
         Ok(out)
     }
 
-    /// Publishes, records what Kafka acknowledged (plus `touched`), and
-    /// returns the acknowledged indexes. Fails the run on any unacked message.
+    /// Publishes and records the batch (plus `touched`), counting it in the
+    /// summary; returns the acknowledged indexes.
     async fn publish(
         &mut self,
         publisher: Option<&Publisher>,
         batch: &[(Document, ItemRecord, String)],
         touched: Vec<ItemRecord>,
     ) -> Result<Vec<usize>, JiraSyncError> {
-        let Some(publisher) = publisher else {
-            self.report.summary.published += batch.len() as u64;
-            return Ok(Vec::new());
-        };
-        let docs: Vec<Document> = batch.iter().map(|(d, _, _)| d.clone()).collect();
-        let items: Vec<ItemRecord> = batch.iter().map(|(_, r, _)| r.clone()).collect();
-        let outcome: PublishOutcome = publish_and_record::<JiraSyncError>(
+        publish_and_record(
             publisher,
             self.store,
             self.connector_id,
-            &docs,
-            &items,
+            &mut self.report.summary,
+            batch,
             touched,
         )
-        .await?;
-        self.report.summary.published += outcome.acked.len() as u64;
-        self.report.summary.failed += outcome.failed.len() as u64;
-        if let Some((_, first_error)) = outcome.failed.first() {
-            return Err(JiraSyncError::Incomplete {
-                acked: outcome.acked.len(),
-                total: docs.len(),
-                first_error: first_error.clone(),
-            });
-        }
-        Ok(outcome.acked)
+        .await
     }
 
     /// Lists every key in scope (no fields) and tombstones recorded issues

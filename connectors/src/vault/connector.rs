@@ -14,7 +14,7 @@ use tributary_core::{Body, Document, SourceRef, SCHEMA_VERSION};
 
 use super::note::{parse_note, ParsedNote};
 use super::scan::{scan, ScanError, VaultFile};
-use crate::publish::{publish_and_record, PublishError, Publisher};
+use crate::publish::{publish_and_record, Incomplete, PublishError, Publisher};
 use crate::state::{ItemRecord, ItemState, SyncStateStore};
 use crate::summary::SyncSummary;
 
@@ -37,13 +37,8 @@ pub enum VaultSyncError {
     Publish(#[from] PublishError),
     #[error("connector state in PostgreSQL: {0}")]
     State(#[from] sqlx::Error),
-    #[error("Kafka acknowledged {acked} of {total} messages; first failure: {first_error}. \
-             Acknowledged notes are recorded, the watermark is unchanged; rerun to publish the rest")]
-    Incomplete {
-        acked: usize,
-        total: usize,
-        first_error: String,
-    },
+    #[error(transparent)]
+    Incomplete(#[from] Incomplete),
     #[error("blocking task failed: {0}")]
     Join(#[from] tokio::task::JoinError),
 }
@@ -101,7 +96,7 @@ async fn run(
         instance: opts.instance.clone(),
     };
     let mut seen = HashSet::with_capacity(scanned.files.len());
-    let mut to_publish: Vec<(Document, ItemRecord)> = Vec::new();
+    let mut to_publish: Vec<(Document, ItemRecord, ())> = Vec::new();
     let mut touched: Vec<ItemRecord> = Vec::new();
     for file in &scanned.files {
         let doc_id = Document::make_id(KIND, &opts.instance, &file.rel_path);
@@ -139,7 +134,7 @@ async fn run(
             summary.unchanged += 1;
             touched.push(record);
         } else {
-            to_publish.push((doc, record));
+            to_publish.push((doc, record, ()));
         }
     }
     let now = Utc::now();
@@ -157,34 +152,24 @@ async fn run(
             },
         };
         summary.tombstones += 1;
-        to_publish.push((doc, record));
+        to_publish.push((doc, record, ()));
     }
 
-    let Some(publisher) = publisher else {
+    if publisher.is_none() {
         // Dry run: report what would be published.
         summary.published = to_publish.len() as u64;
         return Ok(());
-    };
-    let (docs, items): (Vec<Document>, Vec<ItemRecord>) = to_publish.into_iter().unzip();
-    let outcome = publish_and_record::<VaultSyncError>(
-        &publisher,
+    }
+    let acked = publish_and_record::<VaultSyncError, ()>(
+        publisher.as_ref(),
         store,
         connector_id,
-        &docs,
-        &items,
+        summary,
+        &to_publish,
         touched,
     )
     .await?;
-    let watermark: Option<DateTime<Utc>> = outcome.acked.iter().map(|&i| docs[i].updated_at).max();
-    summary.published = outcome.acked.len() as u64;
-    summary.failed = outcome.failed.len() as u64;
-    if let Some((_, first_error)) = outcome.failed.first() {
-        return Err(VaultSyncError::Incomplete {
-            acked: outcome.acked.len(),
-            total: docs.len(),
-            first_error: first_error.clone(),
-        });
-    }
+    let watermark: Option<DateTime<Utc>> = acked.iter().map(|&i| to_publish[i].0.updated_at).max();
     let cursor = json!({ "files": summary.scanned });
     store
         .finish_run(connector_id, watermark, &cursor, summary.published as i64)
