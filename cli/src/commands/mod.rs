@@ -4,6 +4,7 @@
 pub mod dlq;
 mod index;
 mod migrate;
+mod progress;
 mod search;
 mod status;
 mod sync;

@@ -1,4 +1,3 @@
-use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -10,6 +9,7 @@ use tributary_connectors::vault::{self, VaultSyncOptions};
 use tributary_connectors::SyncStateStore;
 use tributary_core::{db, Config};
 
+use super::progress::LiveProgress;
 use crate::cli::{ConfluenceArgs, JiraArgs, SyncCommand};
 
 pub async fn run(config: &Config, cmd: SyncCommand) -> anyhow::Result<ExitCode> {
@@ -58,28 +58,10 @@ async fn sync_jira(config: &Config, args: JiraArgs) -> anyhow::Result<ExitCode> 
     opts.dry_run = args.dry_run;
     let pool = db::connect(&config.database).await?;
     let store = SyncStateStore::new(pool);
-    // A live counter for people; one structured line per page for log pipelines.
-    let tty = std::io::stderr().is_terminal();
-    let progress = move |p: JiraProgress| {
-        if tty {
-            eprint!(
-                "\rjira: {} issues fetched, {} published ({} pages)",
-                p.fetched, p.published, p.pages
-            );
-            let _ = std::io::stderr().flush();
-        } else {
-            tracing::info!(
-                pages = p.pages,
-                fetched = p.fetched,
-                published = p.published,
-                "jira progress"
-            );
-        }
-    };
+    let live = LiveProgress::new("jira", "issues", "pages");
+    let progress = |p: JiraProgress| live.update(p.fetched, p.published, p.pages);
     let result = jira::sync(&opts, &config.kafka, &store, &progress).await;
-    if tty {
-        eprintln!();
-    }
+    live.finish();
     let report = result?;
     let s = &report.summary;
     tracing::info!(
@@ -114,28 +96,10 @@ async fn sync_confluence(config: &Config, args: ConfluenceArgs) -> anyhow::Resul
     opts.dry_run = args.dry_run;
     let pool = db::connect(&config.database).await?;
     let store = SyncStateStore::new(pool);
-    // A live counter for people; one structured line per page for log pipelines.
-    let tty = std::io::stderr().is_terminal();
-    let progress = move |p: ConfluenceProgress| {
-        if tty {
-            eprint!(
-                "\rconfluence: {} pages fetched, {} published ({} requests)",
-                p.fetched, p.published, p.requests
-            );
-            let _ = std::io::stderr().flush();
-        } else {
-            tracing::info!(
-                requests = p.requests,
-                fetched = p.fetched,
-                published = p.published,
-                "confluence progress"
-            );
-        }
-    };
+    let live = LiveProgress::new("confluence", "pages", "requests");
+    let progress = |p: ConfluenceProgress| live.update(p.fetched, p.published, p.requests);
     let result = confluence::sync(&opts, &config.kafka, &store, &progress).await;
-    if tty {
-        eprintln!();
-    }
+    live.finish();
     // Some spaces failed: the others were synced; print what was done, then fail.
     let (report, failed) = match result {
         Ok(report) => (report, None),
