@@ -21,5 +21,21 @@ for q in "how do I fix consumer lag" "why did we choose Qdrant" "what happened w
     step "search: $q"
     "$bin" search "$q" --limit 3
 done
-step "status"
-"$bin" status
+step "metrics: /metrics of a running indexer (started in the background, stopped after)"
+metrics_addr="127.0.0.1:${TRIBUTARY_DEMO_METRICS_PORT:-9464}"
+TRIBUTARY_METRICS__LISTEN="$metrics_addr" "$bin" index &
+indexer=$!
+scraped=""
+for _ in $(seq 100); do
+    if scraped=$(curl -sf "http://$metrics_addr/metrics") && grep -q '^tributary_corpus_documents' <<<"$scraped"; then
+        break
+    fi
+    sleep 0.2
+done
+kill -TERM "$indexer"
+wait "$indexer"
+grep -E '^tributary_(build_info|indexer_documents_total|indexer_paused |documents_unindexed|corpus_documents|connector_published_documents_total|connector_last_success)' <<<"$scraped" \
+    || { echo "no metrics scraped from $metrics_addr" >&2; exit 1; }
+echo "(all series: run \`tributary index\` and curl http://$metrics_addr/metrics)"
+step "status (exit code: 0 ok, 1 degraded, 2 failing)"
+"$bin" status || echo "status exit code: $?"

@@ -7,7 +7,8 @@ use clap::Parser;
 
 fn main() -> std::process::ExitCode {
     let cli = cli::Cli::parse();
-    tributary_core::telemetry::init(cli.log_format.into());
+    // Held to the end: dropping it flushes buffered spans.
+    let _telemetry = tributary_core::telemetry::init(cli.log_format.into());
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -8,8 +8,10 @@
 use std::time::Duration;
 
 use futures::stream::{self, StreamExt};
+use rdkafka::message::Header;
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use rdkafka::util::Timeout;
+use tracing::Instrument;
 use tributary_core::config::KafkaConfig;
 use tributary_core::envelope;
 use tributary_core::kafka::{self, KafkaError};
@@ -79,18 +81,31 @@ impl Publisher {
             encoded.push(e);
         }
         let results: Vec<(usize, Result<(), String>)> = stream::iter(encoded.iter().enumerate())
-            .map(|(i, e)| async move {
-                let record = FutureRecord::to(&self.topic)
-                    .key(&e.key)
-                    .payload(&e.payload)
-                    .headers(e.headers.clone());
-                let result = self
-                    .producer
-                    .send(record, Timeout::After(self.delivery_timeout))
-                    .await
-                    .map(|_| ())
-                    .map_err(|(err, _msg)| err.to_string());
-                (i, result)
+            .map(|(i, e)| {
+                // One span per message; its context travels in the headers
+                // so the indexer's work on this document joins the trace.
+                let span = tracing::info_span!("publish", doc_id = %e.key, topic = %self.topic);
+                let mut headers = e.headers.clone();
+                for (key, value) in tributary_core::trace::headers_of(&span) {
+                    headers = headers.insert(Header {
+                        key: &key,
+                        value: Some(&value),
+                    });
+                }
+                async move {
+                    let record = FutureRecord::to(&self.topic)
+                        .key(&e.key)
+                        .payload(&e.payload)
+                        .headers(headers);
+                    let result = self
+                        .producer
+                        .send(record, Timeout::After(self.delivery_timeout))
+                        .await
+                        .map(|_| ())
+                        .map_err(|(err, _msg)| err.to_string());
+                    (i, result)
+                }
+                .instrument(span)
             })
             .buffer_unordered(MAX_IN_FLIGHT)
             .collect()

@@ -159,6 +159,28 @@ impl SyncStateStore {
         .bind(docs)
         .execute(&self.pool)
         .await?;
+        self.record_run(connector_id, "succeeded", None, docs).await
+    }
+
+    /// Appends the run to `connector_runs`, the history alerts read.
+    async fn record_run(
+        &self,
+        connector_id: &str,
+        status: &str,
+        error: Option<&str>,
+        docs: i64,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "INSERT INTO connector_runs (connector_id, started_at, status, published, error)
+             SELECT connector_id, last_run_started_at, $2, $3, $4
+             FROM connector_sync_state WHERE connector_id = $1",
+        )
+        .bind(connector_id)
+        .bind(status)
+        .bind(docs)
+        .bind(error)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
@@ -169,6 +191,14 @@ impl SyncStateStore {
         sqlx::query(
             "UPDATE connector_sync_state SET last_run_status = 'failed', last_run_error = $2
              WHERE connector_id = $1",
+        )
+        .bind(connector_id)
+        .bind(error)
+        .execute(&self.pool)
+        .await?;
+        sqlx::query(
+            "UPDATE connector_runs SET status = 'failed', error = $2
+             WHERE run_id = (SELECT max(run_id) FROM connector_runs WHERE connector_id = $1)",
         )
         .bind(connector_id)
         .bind(error)
@@ -195,6 +225,7 @@ impl SyncStateStore {
         .bind(docs)
         .execute(&self.pool)
         .await?;
-        Ok(())
+        self.record_run(connector_id, "failed", Some(error), docs)
+            .await
     }
 }

@@ -9,9 +9,12 @@ pub mod db;
 pub mod document;
 pub mod envelope;
 pub mod kafka;
+pub mod metrics;
+pub mod schema;
 pub mod secret;
 pub mod shutdown;
 pub mod telemetry;
+pub mod trace;
 
 pub use config::Config;
 pub use document::{Body, Document, Link, PrecomputedChunk, Section, SourceRef, SCHEMA_VERSION};

@@ -19,6 +19,38 @@
 
 use std::time::Duration;
 
+use crate::failure::FailureKind;
+
+/// What a failed attempt means, before any attempt is counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Step {
+    /// An outage (a dependency down, or the deployment misconfigured):
+    /// pause, back off, retry; the attempt does not count.
+    Outage,
+    /// The probes pass now but did not just before this attempt (or were
+    /// not run): the dependency may have recovered between the failure and
+    /// the probe. Retry uncounted, to see the failure again while healthy.
+    Reproduce,
+    /// Failed between two passing probes: counts toward `max_attempts`.
+    Count,
+    /// The embedding server refused this input while it embeds the probe:
+    /// retrying cannot help, dead-letter it (`EmbedderRejected`).
+    Reject,
+}
+
+/// The retry decision. `healthy_now`: every probe passed after the failed
+/// attempt. `healthy_before`: they had passed right before it too.
+pub(crate) fn step(kind: FailureKind, healthy_now: bool, healthy_before: bool) -> Step {
+    if kind.is_outage() || !healthy_now {
+        return Step::Outage;
+    }
+    match kind {
+        FailureKind::RejectedInput => Step::Reject,
+        _ if !healthy_before => Step::Reproduce,
+        _ => Step::Count,
+    }
+}
+
 /// Per-run memory of healthy-but-failing attempts.
 #[derive(Debug)]
 pub(crate) struct AttemptPolicy {
@@ -88,6 +120,35 @@ impl AttemptPolicy {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn configuration_and_outages_never_count() {
+        for kind in [FailureKind::Configuration, FailureKind::Unavailable] {
+            for now in [true, false] {
+                for before in [true, false] {
+                    assert_eq!(step(kind, now, before), Step::Outage, "{kind:?}");
+                }
+            }
+        }
+        // Whatever the error, a failing probe means an outage.
+        assert_eq!(step(FailureKind::MaybeContent, false, true), Step::Outage);
+        assert_eq!(step(FailureKind::RejectedInput, false, true), Step::Outage);
+    }
+
+    #[test]
+    fn a_failure_counts_only_between_two_passing_probes() {
+        assert_eq!(
+            step(FailureKind::MaybeContent, true, false),
+            Step::Reproduce
+        );
+        assert_eq!(step(FailureKind::MaybeContent, true, true), Step::Count);
+    }
+
+    #[test]
+    fn a_refused_input_is_rejected_at_once_while_healthy() {
+        assert_eq!(step(FailureKind::RejectedInput, true, false), Step::Reject);
+        assert_eq!(step(FailureKind::RejectedInput, true, true), Step::Reject);
+    }
 
     const HOLD: Duration = Duration::from_secs(600);
     const NOW: Duration = Duration::ZERO;

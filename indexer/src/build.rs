@@ -60,6 +60,39 @@ pub async fn load_embedder(cfg: &EmbedderConfig) -> Result<EmbedderParts, EmbedE
     }
 }
 
+/// Like [`load_embedder`], but waits out an embedding server that is not
+/// answering yet: at start is the one moment an indexer should wait for it
+/// rather than fail (a pod scheduled before its embedder, an embedder
+/// scaled to zero). Errors that waiting cannot fix (a missing model file,
+/// an unset API key variable) still fail at once. `None` on shutdown.
+pub async fn load_embedder_waiting(
+    cfg: &EmbedderConfig,
+    shutdown: &tokio_util::sync::CancellationToken,
+) -> Result<Option<EmbedderParts>, EmbedError> {
+    use backoff::backoff::Backoff;
+    let mut backoff = backoff::ExponentialBackoffBuilder::new()
+        .with_initial_interval(Duration::from_millis(500))
+        .with_max_interval(Duration::from_secs(30))
+        .with_max_elapsed_time(None)
+        .build();
+    loop {
+        match load_embedder(cfg).await {
+            Ok(parts) => return Ok(Some(parts)),
+            Err(err) if err.is_transient() => {
+                let wait = backoff.next_backoff().unwrap_or(Duration::from_secs(30));
+                tracing::warn!(error = %err, url = %cfg.url, wait_ms = wait.as_millis() as u64,
+                    "embedding server not answering at start; waiting for it (the store is opened \
+                     once its vector size is known; set embedder.dimension to skip this probe)");
+                tokio::select! {
+                    _ = shutdown.cancelled() => return Ok(None),
+                    _ = tokio::time::sleep(wait) => {}
+                }
+            }
+            Err(err) => return Err(err),
+        }
+    }
+}
+
 fn api_key(cfg: &EmbedderConfig) -> Result<Option<Secret>, EmbedError> {
     Secret::from_named_env(cfg.api_key_env.as_deref()).map_err(|reason| EmbedError::Load {
         path: "embedder.api_key_env".into(),

@@ -18,15 +18,17 @@ use std::time::{Duration, Instant};
 use backoff::backoff::Backoff;
 use backoff::ExponentialBackoffBuilder;
 use rdkafka::consumer::{CommitMode, Consumer};
-use rdkafka::message::{Message, OwnedMessage};
+use rdkafka::message::{Headers, Message, OwnedMessage};
 use rdkafka::{Offset, TopicPartitionList};
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 use tributary_core::config::{IndexerConfig, KafkaConfig};
 use tributary_core::kafka::{self, KafkaError};
 use tributary_core::Document;
 
-use crate::attempts::{AttemptPolicy, Verdict};
+use crate::attempts::{self, AttemptPolicy, Step, Verdict};
 use crate::dlq::DeadLetters;
+use crate::failure::FailureKind;
 use crate::pause::PauseGate;
 use crate::pipeline::{BatchStats, Pipeline, ProcessError};
 use crate::rebalance::{IndexConsumer, PartitionId, RebalanceLog};
@@ -68,10 +70,12 @@ pub struct IndexStats {
     pub assignments: u64,
 }
 
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct RunOptions {
     /// Exit once every assigned partition is consumed to its end.
     pub until_idle: bool,
+    /// Receives the running totals after every batch (progress display).
+    pub progress: Option<tokio::sync::watch::Sender<IndexStats>>,
 }
 
 pub struct Indexer {
@@ -87,18 +91,11 @@ enum BatchOutcome {
 
 impl Indexer {
     fn consumer(&self) -> Result<IndexConsumer, IndexError> {
-        let consumer: IndexConsumer = kafka::client_config(&self.kafka)
-            .set("group.id", &self.settings.group_id)
-            .set("enable.auto.commit", "true")
-            .set(
-                "auto.commit.interval.ms",
-                self.settings.commit_interval_ms.to_string(),
-            )
-            .set("enable.auto.offset.store", "false")
-            .set("auto.offset.reset", "earliest")
-            .set("enable.partition.eof", "false")
-            .create_with_context(RebalanceLog::default())?;
-        Ok(consumer)
+        let mut config = kafka::client_config(&self.kafka);
+        for (key, value) in consumer_settings(&self.settings) {
+            config.set(key, value);
+        }
+        Ok(config.create_with_context(RebalanceLog::default())?)
     }
 
     /// Consumes until `shutdown` is cancelled (or, with `until_idle`, until
@@ -114,6 +111,8 @@ impl Indexer {
         let consumer = self.consumer()?;
         consumer.subscribe(&[&self.kafka.topic])?;
         tracing::info!(topic = %self.kafka.topic, group = %self.settings.group_id, "indexer started");
+        crate::events::init();
+        crate::events::health().started();
 
         let mut run = RunState {
             consumer: &consumer,
@@ -124,6 +123,7 @@ impl Indexer {
                 Duration::from_secs(self.settings.suspect_hold_secs),
             ),
             stats: IndexStats::default(),
+            progress: opts.progress.clone(),
         };
         let mut last_message = Instant::now();
         let batch_wait = Duration::from_millis(self.settings.batch_wait_ms);
@@ -157,6 +157,7 @@ impl Indexer {
                 continue;
             }
             last_message = Instant::now();
+            let dead_letters_before = run.stats.dead_lettered;
             match self
                 .process_with_retry(&batch, &dlq, &mut run, &shutdown)
                 .await
@@ -180,6 +181,15 @@ impl Indexer {
                     }
                     run.stats.batches += 1;
                     run.stats.messages += batch.len() as u64;
+                    run.report();
+                    if run.stats.dead_lettered > dead_letters_before {
+                        // Commit now rather than at the next interval: a
+                        // crash before it would redo the batch and write
+                        // its dead letters again.
+                        if let Err(err) = consumer.commit_consumer_state(CommitMode::Sync) {
+                            tracing::warn!(error = %err, "could not commit after dead-lettering; committed with the next interval");
+                        }
+                    }
                 }
                 BatchOutcome::Abandoned => break,
             }
@@ -238,6 +248,32 @@ impl Indexer {
                 Err(rejection) => poison.push((msg, rejection)),
             }
         }
+        let docs: Vec<(Document, &OwnedMessage)> =
+            order.iter().filter_map(|id| latest.remove(id)).collect();
+        // Each document's span continues the trace its connector started
+        // (the `traceparent` header); the batch span links them all.
+        let batch_span = tracing::info_span!("index_batch", documents = docs.len());
+        let doc_spans: Vec<tracing::Span> = docs
+            .iter()
+            .map(|(doc, msg)| {
+                let span = tracing::info_span!(parent: None, "index_document",
+                    doc_id = %doc.id, partition = msg.partition(), offset = msg.offset());
+                tributary_core::trace::continue_from(&span, header_pairs(msg));
+                tributary_core::trace::link(&batch_span, &span);
+                span
+            })
+            .collect();
+        let applied = self
+            .apply_docs(docs, dlq, run, shutdown)
+            .instrument(batch_span)
+            .await;
+        drop(doc_spans);
+        if let BatchOutcome::Abandoned = applied {
+            return BatchOutcome::Abandoned;
+        }
+        // Poison is dead-lettered only once the rest of its batch is done:
+        // a batch abandoned during an outage (SIGTERM) is redone from the
+        // last commit, and must not write the same dead letter again.
         for (msg, rejection) in poison {
             if !self
                 .dead_letter(msg, &rejection, 1, None, dlq, run, shutdown)
@@ -246,8 +282,18 @@ impl Indexer {
                 return BatchOutcome::Abandoned;
             }
         }
-        let mut docs: Vec<(Document, &OwnedMessage)> =
-            order.iter().filter_map(|id| latest.remove(id)).collect();
+        BatchOutcome::Done
+    }
+
+    /// Applies the batch's parsed documents, through outages; isolates and
+    /// dead-letters the ones that fail on their own.
+    async fn apply_docs(
+        &self,
+        mut docs: Vec<(Document, &OwnedMessage)>,
+        dlq: &DeadLetters,
+        run: &mut RunState<'_>,
+        shutdown: &CancellationToken,
+    ) -> BatchOutcome {
         // One retry state for the batch, kept across rebalances so backoff
         // and attempt counts do not restart each time partitions move.
         let mut retry = RetryState::new();
@@ -271,7 +317,7 @@ impl Indexer {
                 .await
             {
                 Applied::Done(batch_stats) => {
-                    run.stats.docs.add(batch_stats);
+                    run.applied(batch_stats, docs.len());
                     return BatchOutcome::Done;
                 }
                 Applied::Abandoned => return BatchOutcome::Abandoned,
@@ -298,7 +344,7 @@ impl Indexer {
                     .apply_through_outages(vec![doc.clone()], &msgs, &mut retry, run, shutdown)
                     .await
                 {
-                    Applied::Done(batch_stats) => run.stats.docs.add(batch_stats),
+                    Applied::Done(batch_stats) => run.applied(batch_stats, 1),
                     Applied::Abandoned => return BatchOutcome::Abandoned,
                     // The loop condition now holds false.
                     Applied::Revoked => continue,
@@ -328,8 +374,8 @@ impl Indexer {
         run: &mut RunState<'_>,
         shutdown: &CancellationToken,
     ) -> BatchOutcome {
-        tracing::warn!(doc_id, class = failure.class, error = %failure.error,
-            attempts = failure.attempts, "document dead-lettered");
+        tracing::debug!(doc_id, class = failure.class, error = %failure.error,
+            attempts = failure.attempts, "document fails on its own; dead-lettering it");
         let rejection = Rejection {
             class: failure.class,
             reason: failure.error.to_string(),
@@ -394,10 +440,11 @@ impl Indexer {
                 _ = shutdown.cancelled() => return Applied::Abandoned,
                 h = self.pipeline.health() => h,
             };
-            match (&health, err.is_transient()) {
-                // The server refuses this input while it embeds the probe:
-                // the input is at fault, retrying cannot help.
-                (Ok(()), false) => {
+            let kind = err.kind();
+            let healthy_before = retry.healthy_before;
+            retry.healthy_before = health.is_ok();
+            match attempts::step(kind, health.is_ok(), healthy_before) {
+                Step::Reject => {
                     run.resume();
                     return Applied::Failed(Failure {
                         class: reject::EMBEDDER_REJECTED,
@@ -406,7 +453,7 @@ impl Indexer {
                         first_failed_at,
                     });
                 }
-                (Ok(()), true) => {
+                Step::Count => {
                     retry.healthy_failures += 1;
                     let healthy_failures = retry.healthy_failures;
                     let held_for = retry.held_since.map_or(Duration::ZERO, |t| t.elapsed());
@@ -430,11 +477,21 @@ impl Indexer {
                              and the embedder");
                     }
                 }
-                // Whatever the error said, a dependency is down: an outage,
-                // and this attempt does not count against the documents.
-                (Err(why), _) => {
+                Step::Reproduce => {
+                    tracing::info!(error = %err, attempts,
+                        "batch failed but every probe passes now; retrying once before counting the attempt");
+                }
+                Step::Outage => {
                     run.stats.outage_retries += 1;
-                    tracing::warn!(probe = %why, "health probe failed: an outage, not the message");
+                    match (&health, kind) {
+                        (_, FailureKind::Configuration) => tracing::error!(error = %err,
+                            "configuration outage: the deployment is refused, not the document; \
+                             paused until it is fixed (nothing is dead-lettered for it)"),
+                        (Err(why), _) => tracing::warn!(probe = %why,
+                            "health probe failed: an outage, not the message"),
+                        (Ok(()), _) => tracing::warn!(error = %err,
+                            "dependency unavailable: an outage, not the message"),
+                    }
                 }
             }
             run.pause(&err.to_string());
@@ -443,6 +500,7 @@ impl Indexer {
                 attempts, healthy_failures = retry.healthy_failures, max_attempts = run.policy.max_attempts(),
                 "batch failed; retrying (offsets not stored)");
             run.stats.retries += 1;
+            run.report();
             if !run.gate.wait(wait, shutdown).await {
                 return Applied::Abandoned;
             }
@@ -473,6 +531,16 @@ impl Indexer {
             match dlq.send(msg, rejection, attempts, first_failed_at).await {
                 Ok(()) => {
                     run.stats.dead_lettered += 1;
+                    let key = msg.key().and_then(|k| std::str::from_utf8(k).ok());
+                    crate::events::DeadLetterWritten {
+                        class: rejection.class,
+                        key,
+                        partition: msg.partition(),
+                        offset: msg.offset(),
+                        attempts,
+                        reason: &rejection.reason,
+                    }
+                    .emit();
                     run.resume();
                     return true;
                 }
@@ -500,6 +568,36 @@ impl Indexer {
     }
 }
 
+/// The consumer's librdkafka settings on top of the shared client config.
+fn consumer_settings(settings: &IndexerConfig) -> Vec<(&'static str, String)> {
+    let session = settings.session_timeout_ms.max(1);
+    let mut out = vec![
+        ("group.id", settings.group_id.clone()),
+        // Offsets are stored by hand once a batch is durable; the
+        // background commit only commits what was stored.
+        ("enable.auto.commit", "true".into()),
+        (
+            "auto.commit.interval.ms",
+            settings.commit_interval_ms.to_string(),
+        ),
+        ("enable.auto.offset.store", "false".into()),
+        ("auto.offset.reset", "earliest".into()),
+        ("enable.partition.eof", "false".into()),
+        // A SIGKILLed member's partitions move after this long, not
+        // librdkafka's 45 s default.
+        ("session.timeout.ms", session.to_string()),
+        ("heartbeat.interval.ms", (session / 3).max(1).to_string()),
+        // Per-partition lag for metrics and progress (events.rs).
+        ("statistics.interval.ms", "5000".into()),
+    ];
+    // Static membership: a restarted member with the same id takes its
+    // partitions back at once.
+    if let Some(instance) = &settings.group_instance_id {
+        out.push(("group.instance.id", instance.clone()));
+    }
+    out
+}
+
 /// What one run of the consumer loop carries between batches.
 struct RunState<'c> {
     consumer: &'c IndexConsumer,
@@ -508,6 +606,8 @@ struct RunState<'c> {
     gate: PauseGate<'c>,
     policy: AttemptPolicy,
     stats: IndexStats,
+    /// Where the running totals go after every batch and every retry.
+    progress: Option<tokio::sync::watch::Sender<IndexStats>>,
 }
 
 impl RunState<'_> {
@@ -521,6 +621,18 @@ impl RunState<'_> {
         if self.gate.resume() {
             self.stats.resumes += 1;
         }
+    }
+
+    fn report(&self) {
+        if let Some(progress) = &self.progress {
+            progress.send_replace(self.stats);
+        }
+    }
+
+    /// Counts a durably applied set of documents.
+    fn applied(&mut self, stats: BatchStats, messages: usize) {
+        self.stats.docs.add(stats);
+        crate::events::BatchApplied { stats, messages }.emit();
     }
 
     /// Whether `msg`'s partition was revoked after `msg` was received: its
@@ -547,6 +659,9 @@ struct RetryState {
     first_failed_at: Option<chrono::DateTime<chrono::Utc>>,
     /// Since when these documents are held as a second suspect.
     held_since: Option<Instant>,
+    /// Whether the health probes passed right before the next attempt: a
+    /// failure counts only when it happens between two passing probes.
+    healthy_before: bool,
 }
 
 impl RetryState {
@@ -555,6 +670,7 @@ impl RetryState {
         self.healthy_failures = 0;
         self.first_failed_at = None;
         self.held_since = None;
+        self.healthy_before = false;
     }
 
     fn new() -> Self {
@@ -564,6 +680,7 @@ impl RetryState {
             healthy_failures: 0,
             first_failed_at: None,
             held_since: None,
+            healthy_before: false,
         }
     }
 }
@@ -576,6 +693,15 @@ fn retry_backoff() -> backoff::ExponentialBackoff {
         .with_max_interval(MAX_BACKOFF)
         .with_max_elapsed_time(None)
         .build()
+}
+
+/// A message's headers as `(key, value)` pairs (headers without a value
+/// are skipped).
+fn header_pairs(msg: &OwnedMessage) -> impl Iterator<Item = (&str, &[u8])> {
+    msg.headers()
+        .into_iter()
+        .flat_map(|h| h.iter())
+        .filter_map(|h| Some((h.key, h.value?)))
 }
 
 fn partition_of(msg: &OwnedMessage) -> PartitionId {
@@ -611,7 +737,9 @@ async fn next_batch(
     let mut batch = Vec::new();
     let deadline = tokio::time::Instant::now() + wait;
     while batch.len() < max {
-        match tokio::time::timeout_at(deadline, consumer.recv()).await {
+        let polled = tokio::time::timeout_at(deadline, consumer.recv()).await;
+        crate::events::health().beat();
+        match polled {
             // The revocation mark at receipt: a later revocation of its
             // partition makes this copy someone else's to process.
             Ok(Ok(msg)) => batch.push((consumer.context().mark(), msg.detach())),
@@ -655,4 +783,34 @@ fn caught_up(consumer: &IndexConsumer, cfg: &KafkaConfig) -> Result<bool, IndexE
         }
     }
     Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn value<'a>(settings: &'a [(&str, String)], key: &str) -> Option<&'a str> {
+        settings
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    #[test]
+    fn a_crashed_member_is_replaced_quickly() {
+        let defaults = consumer_settings(&IndexerConfig::default());
+        assert_eq!(value(&defaults, "session.timeout.ms"), Some("10000"));
+        assert_eq!(value(&defaults, "heartbeat.interval.ms"), Some("3333"));
+        assert_eq!(value(&defaults, "group.instance.id"), None);
+        assert_eq!(value(&defaults, "enable.auto.offset.store"), Some("false"));
+        let pod = IndexerConfig {
+            group_instance_id: Some("tributary-indexer-0".into()),
+            ..IndexerConfig::default()
+        };
+        let settings = consumer_settings(&pod);
+        assert_eq!(
+            value(&settings, "group.instance.id"),
+            Some("tributary-indexer-0")
+        );
+    }
 }

@@ -42,7 +42,7 @@ impl<'a> PauseGate<'a> {
             return false;
         }
         self.pause_assignment();
-        tracing::warn!("indexer paused: {reason}");
+        crate::events::Paused { reason }.emit();
         self.since = Some(Instant::now());
         true
     }
@@ -60,7 +60,10 @@ impl<'a> PauseGate<'a> {
             }
             Err(err) => tracing::warn!(error = %err, "could not read assignment to resume"),
         }
-        tracing::info!("indexer resumed after {:?}", since.elapsed());
+        crate::events::Resumed {
+            paused_for: since.elapsed(),
+        }
+        .emit();
         true
     }
 
@@ -73,6 +76,7 @@ impl<'a> PauseGate<'a> {
                 _ = shutdown.cancelled() => return false,
                 r = tokio::time::timeout_at(deadline, self.consumer.recv()) => r,
             };
+            crate::events::health().beat();
             match polled {
                 Err(_elapsed) => return true,
                 Ok(Err(err)) => tracing::warn!(error = %err, "consumer error while paused"),

@@ -3,12 +3,16 @@
 //! flush, and only then record them in the registry.
 
 use std::collections::HashSet;
-use std::sync::Arc;
 
+use std::sync::Arc;
+use uuid::Uuid;
+
+use tracing::Instrument;
 use tributary_core::Document;
 
 use crate::chunk::{chunk_markdown, ChunkerConfig, TokenCounter};
 use crate::embed::{EmbedError, Embedder};
+use crate::failure::FailureKind;
 use crate::registry::Registry;
 use crate::store::{point_id, ChunkPayload, ChunkPoint, StoreError, VectorStore};
 
@@ -25,18 +29,9 @@ pub enum ProcessError {
 }
 
 impl ProcessError {
-    /// The embedding server refused the input itself: the same documents
-    /// fail again on retry, so the culprit is isolated and dead-lettered
-    /// instead of retried.
-    pub fn is_rejected_input(&self) -> bool {
-        matches!(self, ProcessError::Embed(EmbedError::Rejected { .. }))
-    }
-
-    /// Everything else is presumed an outage and retried, with the
-    /// partitions paused. Whether it really is one is for the health probes
-    /// to say: a failure that repeats while they pass is the message's.
-    pub fn is_transient(&self) -> bool {
-        !self.is_rejected_input()
+    /// What this failure is about; see [`crate::failure`] for the rules.
+    pub fn kind(&self) -> FailureKind {
+        crate::failure::classify(self)
     }
 }
 
@@ -48,7 +43,7 @@ pub enum Unhealthy {
     #[error("vector store: {0}")]
     Store(StoreError),
     #[error("PostgreSQL: {0}")]
-    Registry(sqlx::Error),
+    Registry(#[from] crate::registry::ProbeError),
 }
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -106,23 +101,7 @@ impl Pipeline {
         let mut stats = BatchStats::default();
         let ids: Vec<String> = docs.iter().map(|d| d.id.clone()).collect();
         let known = self.registry.lookup(&ids).await?;
-        // Unchanged per the registry and still present in the store.
-        let candidates: Vec<uuid::Uuid> = docs
-            .iter()
-            .filter(|d| {
-                !d.deleted
-                    && known
-                        .get(&d.id)
-                        .is_some_and(|k| !k.deleted && k.content_hash == d.content_hash)
-            })
-            .map(|d| point_id(&d.id, 0))
-            .collect();
-        let present: HashSet<uuid::Uuid> = if candidates.is_empty() {
-            HashSet::new()
-        } else {
-            self.store.existing(candidates).await?
-        };
-
+        let unchanged = self.proven_unchanged(&docs, &known).await?;
         let mut work = Vec::with_capacity(docs.len());
         let mut texts = Vec::new();
         for doc in docs {
@@ -130,7 +109,7 @@ impl Pipeline {
                 work.push(Work::Delete { doc });
                 continue;
             }
-            if present.contains(&point_id(&doc.id, 0)) {
+            if unchanged.contains(&doc.id) {
                 stats.unchanged += 1;
                 continue;
             }
@@ -147,15 +126,18 @@ impl Pipeline {
                 });
                 continue;
             }
-            let chunks: Vec<String> = chunk_markdown(
-                &doc.title,
-                &doc.body_text(),
-                self.chunking,
-                self.counter.as_ref(),
-            )
-            .into_iter()
-            .map(|c| c.text)
-            .collect();
+            let chunks: Vec<String> =
+                tracing::info_span!("chunk", doc_id = %doc.id).in_scope(|| {
+                    chunk_markdown(
+                        &doc.title,
+                        &doc.body_text(),
+                        self.chunking,
+                        self.counter.as_ref(),
+                    )
+                    .into_iter()
+                    .map(|c| c.text)
+                    .collect()
+                });
             let start = texts.len();
             texts.extend(chunks.iter().cloned());
             work.push(Work::Upsert {
@@ -171,7 +153,19 @@ impl Pipeline {
         let embedded = if texts.is_empty() {
             Vec::new()
         } else {
-            self.embedder.embed(texts).await?
+            let inputs = texts.len();
+            let started = std::time::Instant::now();
+            let vectors = self
+                .embedder
+                .embed(texts)
+                .instrument(tracing::info_span!("embed", inputs))
+                .await?;
+            crate::events::EmbedCompleted {
+                inputs,
+                elapsed: started.elapsed(),
+            }
+            .emit();
+            vectors
         };
         if embedded.len() != expected {
             return Err(ProcessError::VectorCount {
@@ -217,13 +211,18 @@ impl Pipeline {
                 }
             }
         }
-        if !points.is_empty() {
-            self.store.upsert(points).await?;
+        let written = points.len();
+        async {
+            if !points.is_empty() {
+                self.store.upsert(points).await?;
+            }
+            for (doc_id, from) in &trims {
+                self.store.delete_chunks_from(doc_id, *from).await?;
+            }
+            self.store.flush().await
         }
-        for (doc_id, from) in &trims {
-            self.store.delete_chunks_from(doc_id, *from).await?;
-        }
-        self.store.flush().await?;
+        .instrument(tracing::info_span!("upsert", points = written))
+        .await?;
 
         let recorded: Vec<(&Document, usize)> = work
             .iter()
@@ -236,12 +235,49 @@ impl Pipeline {
         Ok(stats)
     }
 
+    /// Documents whose current version the store provably holds: the
+    /// registry records this content hash, and every one of its chunks in
+    /// the store carries it, with nothing past the last one. The registry
+    /// alone is not proof: it is written after the store, so a process
+    /// stopped in between leaves it describing an older version than the
+    /// points (and a document that returns to that older content must not
+    /// be skipped).
+    async fn proven_unchanged(
+        &self,
+        docs: &[Document],
+        known: &std::collections::HashMap<String, crate::registry::Indexed>,
+    ) -> Result<HashSet<String>, ProcessError> {
+        let mut claims: Vec<(&Document, usize)> = Vec::new();
+        let mut ids: Vec<Uuid> = Vec::new();
+        for doc in docs {
+            let Some(k) = known.get(&doc.id) else {
+                continue;
+            };
+            if doc.deleted || k.deleted || k.content_hash != doc.content_hash {
+                continue;
+            }
+            let chunks = usize::try_from(k.chunk_count).unwrap_or(0);
+            // Chunks 0..n must carry the hash; chunk n must not exist.
+            ids.extend((0..=chunks).map(|i| point_id(&doc.id, i)));
+            claims.push((doc, chunks));
+        }
+        if claims.is_empty() {
+            return Ok(HashSet::new());
+        }
+        let stored = self.store.content_hashes(ids).await?;
+        Ok(claims
+            .into_iter()
+            .filter(|(doc, chunks)| holds_version(&stored, &doc.id, *chunks, &doc.content_hash))
+            .map(|(doc, _)| doc.id.clone())
+            .collect())
+    }
+
     /// Probes every dependency a batch needs, cheapest first. Used after a
     /// failure to tell an outage (keep retrying, however long) from a
     /// message that fails while everything is up (dead-letter it after
     /// `indexer.max_attempts`).
     pub async fn health(&self) -> Result<(), Unhealthy> {
-        self.registry.ping().await.map_err(Unhealthy::Registry)?;
+        self.registry.probe().await?;
         self.store.health().await.map_err(Unhealthy::Store)?;
         let probe = self
             .embedder
@@ -256,6 +292,21 @@ impl Pipeline {
         }
         Ok(())
     }
+}
+
+/// Whether the store's `stored` hashes show exactly `chunks` chunks of
+/// `doc_id`, all of the version `content_hash`.
+fn holds_version(
+    stored: &std::collections::HashMap<Uuid, String>,
+    doc_id: &str,
+    chunks: usize,
+    content_hash: &str,
+) -> bool {
+    (0..chunks).all(|i| {
+        stored
+            .get(&point_id(doc_id, i))
+            .is_some_and(|h| h == content_hash)
+    }) && !stored.contains_key(&point_id(doc_id, chunks))
 }
 
 fn payload(doc: &Document, chunk_index: usize, text: String) -> ChunkPayload {
@@ -274,5 +325,31 @@ fn payload(doc: &Document, chunk_index: usize, text: String) -> ChunkPayload {
         text,
         updated_at: doc.updated_at,
         content_hash: doc.content_hash.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stored(doc: &str, hashes: &[&str]) -> std::collections::HashMap<Uuid, String> {
+        hashes
+            .iter()
+            .enumerate()
+            .map(|(i, h)| (point_id(doc, i), h.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn a_version_is_held_only_when_every_chunk_carries_its_hash() {
+        assert!(holds_version(&stored("d", &["a", "a", "a"]), "d", 3, "a"));
+        // An interrupted write of version b left its first chunk.
+        assert!(!holds_version(&stored("d", &["b"]), "d", 3, "a"));
+        assert!(!holds_version(&stored("d", &["b", "a", "a"]), "d", 3, "a"));
+        // A longer version's tail is still there.
+        assert!(!holds_version(&stored("d", &["a", "a", "b"]), "d", 2, "a"));
+        // A missing chunk.
+        assert!(!holds_version(&stored("d", &["a"]), "d", 2, "a"));
+        assert!(holds_version(&stored("d", &[]), "d", 0, "a"));
     }
 }

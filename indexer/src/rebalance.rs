@@ -56,7 +56,34 @@ impl RebalanceLog {
     }
 }
 
-impl ClientContext for RebalanceLog {}
+impl ClientContext for RebalanceLog {
+    /// librdkafka's statistics (every `statistics.interval.ms`): the lag of
+    /// each partition this consumer fetches, and whether a broker is up.
+    fn stats(&self, statistics: rdkafka::Statistics) {
+        let mut lags = Vec::new();
+        let mut unassigned = Vec::new();
+        for (topic, t) in &statistics.topics {
+            for (&partition, p) in &t.partitions {
+                // -1 is librdkafka's internal "unassigned" partition.
+                if partition < 0 {
+                    continue;
+                }
+                if p.fetch_state == "none" {
+                    unassigned.push((topic.clone(), partition));
+                } else if p.consumer_lag >= 0 {
+                    lags.push((topic.clone(), partition, p.consumer_lag));
+                }
+            }
+        }
+        let broker_up = statistics.brokers.values().any(|b| b.state == "UP");
+        crate::events::ConsumerStatistics {
+            lags,
+            unassigned,
+            broker_up,
+        }
+        .emit();
+    }
+}
 
 impl ConsumerContext for RebalanceLog {
     fn pre_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
@@ -74,7 +101,10 @@ impl ConsumerContext for RebalanceLog {
             }
             Rebalance::Assign(partitions) => {
                 self.assignments.fetch_add(1, Ordering::SeqCst);
-                tracing::info!(count = partitions.count(), "rebalance: partitions assigned");
+                crate::events::PartitionsAssigned {
+                    count: partitions.count(),
+                }
+                .emit();
             }
             Rebalance::Error(err) => tracing::warn!(error = %err, "rebalance error"),
         }

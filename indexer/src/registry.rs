@@ -7,6 +7,19 @@ use std::collections::HashMap;
 use sqlx::{PgPool, Row};
 use tributary_core::Document;
 
+/// Why the registry cannot take the indexer's writes right now.
+#[derive(Debug, thiserror::Error)]
+pub enum ProbeError {
+    /// Unreachable, or the table is missing (`tributary migrate`).
+    #[error("{0}")]
+    Query(#[from] sqlx::Error),
+    #[error(
+        "the database role cannot write the documents registry ({0}): grant INSERT and UPDATE \
+         on the documents table, or point DATABASE_URL at the primary"
+    )]
+    NotWritable(&'static str),
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Indexed {
     pub content_hash: String,
@@ -79,14 +92,27 @@ impl Registry {
         tx.commit().await
     }
 
-    /// Counts of live and deleted documents, for `tributary status`.
-    /// Health probe: PostgreSQL answers.
-    pub async fn ping(&self) -> Result<(), sqlx::Error> {
-        sqlx::query("SELECT 1")
-            .execute(&self.pool)
-            .await
-            .map(|_| ())
+    /// Health probe: what a batch needs from PostgreSQL, not just a
+    /// connection. The registry table exists (a missing one fails with
+    /// `undefined_table`), this role may write it, and the session is not
+    /// read-only (a standby, or `default_transaction_read_only`).
+    pub async fn probe(&self) -> Result<(), ProbeError> {
+        let row = sqlx::query(
+            "SELECT has_table_privilege('documents', 'INSERT') AND has_table_privilege('documents', 'UPDATE') AS writable,
+                    current_setting('transaction_read_only') = 'on' AS read_only",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        if !row.try_get::<bool, _>("writable")? {
+            return Err(ProbeError::NotWritable("no INSERT/UPDATE privilege"));
+        }
+        if row.try_get::<bool, _>("read_only")? {
+            return Err(ProbeError::NotWritable("read-only transaction"));
+        }
+        Ok(())
     }
+
+    /// Counts of live and deleted documents, for `tributary status`.
 
     pub async fn counts(&self) -> Result<(i64, i64), sqlx::Error> {
         let row = sqlx::query(

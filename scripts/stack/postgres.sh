@@ -30,13 +30,15 @@ up() {
     fi
     wait_for "postgresql on 127.0.0.1:$PG_PORT" 60 port_open "$PG_PORT" || die "postgresql did not start"
     # Role and database are created only if missing; the password is reset so
-    # DATABASE_URL below is always right.
+    # DATABASE_URL below is always right. CREATEROLE (dev stack only): the
+    # integration tests create a role without write grants to prove that a
+    # database refusing the indexer's writes pauses it and loses nothing.
     as_postgres psql -q -p "$PG_PORT" -v ON_ERROR_STOP=1 <<SQL >&2
 DO \$\$ BEGIN
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$PG_USER') THEN
-    CREATE ROLE $PG_USER LOGIN PASSWORD '$PG_PASSWORD';
+    CREATE ROLE $PG_USER LOGIN CREATEROLE PASSWORD '$PG_PASSWORD';
   ELSE
-    ALTER ROLE $PG_USER LOGIN PASSWORD '$PG_PASSWORD';
+    ALTER ROLE $PG_USER LOGIN CREATEROLE PASSWORD '$PG_PASSWORD';
   END IF;
 END \$\$;
 SQL

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand};
-use tributary_core::{db, shutdown, Config};
+use tributary_core::{shutdown, Config};
 use tributary_indexer::dlq::{self, Filter, RedriveOptions, Resolved};
 
 #[derive(Debug, Subcommand)]
@@ -90,7 +90,7 @@ pub struct RedriveArgs {
 }
 
 pub async fn run(config: &Config, cmd: DlqCommand) -> anyhow::Result<ExitCode> {
-    let pool = db::connect(&config.database).await?;
+    let pool = super::connect_db(config).await?;
     let resolved = Resolved::new(pool);
     let group = config.indexer.redrive_group();
     match cmd {

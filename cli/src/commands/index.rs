@@ -1,28 +1,63 @@
 use std::process::ExitCode;
+use std::time::Duration;
 
-use tributary_core::{db, shutdown, Config};
-use tributary_indexer::{build, Indexer, RunOptions};
+use tributary_core::{shutdown, Config};
+use tributary_indexer::endpoint::{self, Thresholds};
+use tributary_indexer::outcomes::{self, OutcomeSources};
+use tributary_indexer::{build, IndexStats, Indexer, RunOptions};
 
+use super::progress::IndexProgress;
 use crate::cli::IndexArgs;
 
 pub async fn run(config: &Config, args: IndexArgs) -> anyhow::Result<ExitCode> {
     let shutdown = shutdown::on_signal();
-    let pool = db::connect(&config.database).await?;
-    let embedder = build::load_embedder(&config.embedder).await?;
+    let pool = super::connect_db(config).await?;
+    // Served from the start: a pod waiting for its embedder is alive (and
+    // says why it is not ready).
+    if !config.metrics.listen.is_empty() {
+        let thresholds = Thresholds {
+            ready_max_paused: Duration::from_secs(config.metrics.ready_max_paused_secs),
+            live_max_stall: Duration::from_secs(config.metrics.live_max_stall_secs),
+        };
+        endpoint::start(&config.metrics.listen, thresholds, shutdown.clone()).await?;
+    }
+    // Heartbeat and outcome gauges, endpoint or not: `tributary status`
+    // reads the heartbeat from PostgreSQL.
+    let sources = OutcomeSources {
+        pool: pool.clone(),
+        kafka: config.kafka.clone(),
+        indexer: config.indexer.clone(),
+    };
+    let interval = Duration::from_secs(config.metrics.outcomes_interval_secs.max(1));
+    tokio::spawn(outcomes::run(sources.clone(), interval, shutdown.clone()));
+    let Some(embedder) = build::load_embedder_waiting(&config.embedder, &shutdown).await? else {
+        tracing::info!("stopped before the embedding server answered; nothing was consumed");
+        return Ok(ExitCode::SUCCESS);
+    };
     let store = build::open_store(&config.store, embedder.embedder.dimension()).await?;
     let indexer = Indexer {
         kafka: config.kafka.clone(),
         settings: config.indexer.clone(),
         pipeline: build::pipeline(config, embedder, std::sync::Arc::clone(&store), pool),
     };
+    let (progress_tx, progress_rx) = tokio::sync::watch::channel(IndexStats::default());
+    let display = tokio::spawn(IndexProgress::new().follow(progress_rx));
     let stats = indexer
         .run(
             RunOptions {
                 until_idle: args.until_idle,
+                progress: Some(progress_tx),
             },
             shutdown,
         )
-        .await?;
+        .await;
+    // The sender is gone with `run`: the display prints its last line.
+    if let Err(err) = display.await {
+        tracing::warn!(error = %err, "progress display failed");
+    }
+    let stats = stats?;
+    // The last word of this run (last indexed, lag) for `tributary status`.
+    outcomes::heartbeat(&sources, true).await?;
     println!(
         "indexed {} documents ({} chunks), removed {}, unchanged {}, dead-lettered {} from {} messages",
         stats.docs.indexed, stats.docs.chunks, stats.docs.deleted, stats.docs.unchanged, stats.dead_lettered, stats.messages

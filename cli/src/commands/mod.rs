@@ -12,7 +12,8 @@ mod sync;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use tributary_core::Config;
+use sqlx::PgPool;
+use tributary_core::{db, schema, Config};
 
 use crate::cli::{Cli, Command};
 
@@ -35,4 +36,12 @@ fn not_built(cmd: &str, what: &str) -> anyhow::Result<ExitCode> {
     anyhow::bail!(
         "`tributary {cmd}` is not built yet ({what} is a planned issue); nothing was done"
     )
+}
+
+/// PostgreSQL for every command but `migrate`: refuses a schema that is
+/// behind (or ahead of) this build before anything is read or consumed.
+async fn connect_db(config: &Config) -> anyhow::Result<PgPool> {
+    let pool = db::connect(&config.database).await?;
+    schema::ensure_current(&pool).await?;
+    Ok(pool)
 }

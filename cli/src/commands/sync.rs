@@ -1,13 +1,14 @@
 use std::process::ExitCode;
 
 use anyhow::Context;
+use tracing::Instrument;
 use tributary_connectors::confluence::{
     self, ConfluenceProgress, ConfluenceSyncError, ConfluenceSyncOptions,
 };
 use tributary_connectors::jira::{self, JiraProgress, JiraSyncOptions};
 use tributary_connectors::vault::{self, VaultSyncOptions};
 use tributary_connectors::SyncStateStore;
-use tributary_core::{db, Config};
+use tributary_core::Config;
 
 use super::progress::LiveProgress;
 use crate::cli::{ConfluenceArgs, JiraArgs, SyncCommand};
@@ -26,9 +27,11 @@ pub async fn run(config: &Config, cmd: SyncCommand) -> anyhow::Result<ExitCode> 
                     .unwrap_or_else(|| config.vault.instance.clone()),
                 dry_run: args.dry_run,
             };
-            let pool = db::connect(&config.database).await?;
+            let pool = super::connect_db(config).await?;
             let store = SyncStateStore::new(pool);
-            let summary = vault::sync(&opts, &config.kafka, &store).await?;
+            let summary = vault::sync(&opts, &config.kafka, &store)
+                .instrument(tracing::info_span!("connector_run", kind = "vault"))
+                .await?;
             tracing::info!(
                 connector = %summary.connector_id,
                 scanned = summary.scanned,
@@ -56,11 +59,13 @@ async fn sync_jira(config: &Config, args: JiraArgs) -> anyhow::Result<ExitCode> 
     opts.full = args.full;
     opts.prune = args.prune;
     opts.dry_run = args.dry_run;
-    let pool = db::connect(&config.database).await?;
+    let pool = super::connect_db(config).await?;
     let store = SyncStateStore::new(pool);
     let live = LiveProgress::new("jira", "issues", "pages");
     let progress = |p: JiraProgress| live.update(p.fetched, p.published, p.pages);
-    let result = jira::sync(&opts, &config.kafka, &store, &progress).await;
+    let result = jira::sync(&opts, &config.kafka, &store, &progress)
+        .instrument(tracing::info_span!("connector_run", kind = "jira"))
+        .await;
     live.finish();
     let report = result?;
     let s = &report.summary;
@@ -94,11 +99,13 @@ async fn sync_confluence(config: &Config, args: ConfluenceArgs) -> anyhow::Resul
     opts.full = args.full;
     opts.prune = args.prune;
     opts.dry_run = args.dry_run;
-    let pool = db::connect(&config.database).await?;
+    let pool = super::connect_db(config).await?;
     let store = SyncStateStore::new(pool);
     let live = LiveProgress::new("confluence", "pages", "requests");
     let progress = |p: ConfluenceProgress| live.update(p.fetched, p.published, p.requests);
-    let result = confluence::sync(&opts, &config.kafka, &store, &progress).await;
+    let result = confluence::sync(&opts, &config.kafka, &store, &progress)
+        .instrument(tracing::info_span!("connector_run", kind = "confluence"))
+        .await;
     live.finish();
     // Some spaces failed: the others were synced; print what was done, then fail.
     let (report, failed) = match result {

@@ -17,6 +17,8 @@ fn tributary(id: &str, store: &std::path::Path) -> Command {
         .env("TRIBUTARY_DATABASE__SCHEMA", id)
         .env("TRIBUTARY_STORE_PATH", store)
         .env("TRIBUTARY_LOG_FORMAT", "json")
+        // Tests run in parallel: each indexer's endpoint on a free port.
+        .env("TRIBUTARY_METRICS__LISTEN", "127.0.0.1:0")
         .env("RUST_LOG", "info");
     cmd
 }
@@ -114,20 +116,33 @@ fn migrate_sync_index_search_status_through_the_binary() {
     assert_eq!(first["title"], "PostgreSQL failover", "{hits}");
     assert_eq!(first["source"], "vault");
 
-    let status = ok(
-        tributary(&id, store.path())
-            .args(["status", "--json"])
-            .output()
-            .expect("run"),
-        "status",
-    );
-    let status: serde_json::Value = serde_json::from_str(&status).expect("status JSON");
-    assert_eq!(status["healthy"], true, "{status}");
-    assert_eq!(status["documents_indexed"], 2, "{status}");
-    assert_eq!(
-        status["connectors"][0]["last_run_status"], "succeeded",
-        "{status}"
-    );
+    let out = tributary(&id, store.path())
+        .args(["status", "--json"])
+        .output()
+        .expect("run");
+    let status: serde_json::Value = serde_json::from_slice(&out.stdout).expect("status JSON");
+    let verdict = |component: &str| {
+        status["lines"]
+            .as_array()
+            .and_then(|lines| {
+                lines.iter().find(|l| {
+                    l["component"]
+                        .as_str()
+                        .is_some_and(|c| c.starts_with(component))
+                })
+            })
+            .map(|l| l["verdict"].clone())
+            .unwrap_or_default()
+    };
+    assert_eq!(status["facts"]["corpus"]["vault"], 2, "{status}");
+    assert_eq!(verdict("connector vault:cli"), "ok", "{status}");
+    // `index --until-idle` exited: not running, with nothing waiting.
+    assert_eq!(verdict("indexer"), "degraded", "{status}");
+    assert_eq!(verdict("dlq"), "ok", "{status}");
+    // Everything indexed, but nothing runs and no dispatch ever ran: exit 1.
+    assert_eq!(verdict("dispatcher"), "degraded", "{status}");
+    assert_eq!(status["verdict"], "degraded", "{status}");
+    assert_eq!(out.status.code(), Some(1), "{status}");
     let dlq = ok(
         tributary(&id, store.path())
             .args(["dlq", "stats", "--json"])

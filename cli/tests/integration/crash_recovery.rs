@@ -26,7 +26,7 @@ fn long_text(words: usize, tag: &str) -> String {
 
 /// `tributary index` on the test's topic, group and schema, embedding with
 /// the fake server, into its own store directory.
-fn index_command(env: &TestEnv, embed_url: &str, store: &std::path::Path) -> Command {
+pub(crate) fn index_command(env: &TestEnv, embed_url: &str, store: &std::path::Path) -> Command {
     let cfg = &env.config;
     let mut cmd = Command::new(BIN);
     cmd.arg("index")
@@ -55,6 +55,7 @@ fn index_command(env: &TestEnv, embed_url: &str, store: &std::path::Path) -> Com
         .env("TRIBUTARY_INDEXER__IDLE_MS", "300")
         .env("TRIBUTARY_INDEXER__COMMIT_INTERVAL_MS", "100")
         .env("RUST_LOG", "info")
+        .env("TRIBUTARY_METRICS__LISTEN", "127.0.0.1:0")
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
     cmd

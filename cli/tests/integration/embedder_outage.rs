@@ -318,7 +318,13 @@ async fn a_server_refusing_everything_pauses_instead_of_dead_lettering() {
             let shutdown = shutdown.clone();
             tokio::spawn(async move {
                 indexer
-                    .run(tributary_indexer::RunOptions { until_idle: true }, shutdown)
+                    .run(
+                        tributary_indexer::RunOptions {
+                            until_idle: true,
+                            ..Default::default()
+                        },
+                        shutdown,
+                    )
                     .await
             })
         };

@@ -92,12 +92,17 @@ async fn wait_for(counter: &watch::Sender<usize>, n: usize, limit: Duration, wha
 impl FakeEmbeddings {
     pub async fn start(&self) -> MockServer {
         let server = MockServer::start().await;
+        self.mount(&server).await;
+        server
+    }
+
+    /// Serves the embeddings endpoint from `server`.
+    pub async fn mount(&self, server: &MockServer) {
         Mock::given(method("POST"))
             .and(path("/v1/embeddings"))
             .respond_with(self.clone())
-            .mount(&server)
+            .mount(server)
             .await;
-        server
     }
 
     pub fn requests(&self) -> usize {

@@ -153,7 +153,9 @@ async fn a_document_failing_while_everything_is_healthy_is_dead_lettered_after_m
     assert_eq!(letters.len(), 1);
     assert_eq!(letters[0].class, "RetriesExhausted");
     assert_eq!(letters[0].key.as_deref(), Some("test:attempts:bad"));
-    assert_eq!(letters[0].attempts, 3, "attempts while healthy, alone");
+    // Alone: one attempt to reproduce the failure while healthy, then the
+    // three that count.
+    assert_eq!(letters[0].attempts, 4, "attempts while healthy, alone");
     assert_eq!(
         header(&letters[0].message, DLQ_HEADER_STAGE),
         Some("TASK_PUT")
@@ -179,7 +181,17 @@ async fn a_failure_the_probes_cannot_see_holds_messages_instead_of_flooding_the_
     let indexer = env.indexer();
     let run = {
         let shutdown = shutdown.clone();
-        tokio::spawn(async move { indexer.run(RunOptions { until_idle: true }, shutdown).await })
+        tokio::spawn(async move {
+            indexer
+                .run(
+                    RunOptions {
+                        until_idle: true,
+                        ..Default::default()
+                    },
+                    shutdown,
+                )
+                .await
+        })
     };
     // One suspect dead-lettered (max_attempts failures while the batch is
     // split, 2 more alone), then the next suspect failing past its own

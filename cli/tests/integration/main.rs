@@ -16,5 +16,8 @@ mod embedding_fake;
 mod failure_semantics;
 mod jira_connector;
 mod jira_fake;
+mod misconfiguration;
+mod observability;
 mod rebalance;
+mod trace_propagation;
 mod vault_pipeline;

@@ -37,11 +37,15 @@ async fn a_second_indexer_joining_mid_stream_shares_the_work_and_loses_nothing()
     // Slow enough that the first indexer is still busy when the second joins.
     fake.slow(Duration::from_millis(200));
 
-    let until_idle = RunOptions { until_idle: true };
+    let until_idle = RunOptions {
+        until_idle: true,
+        ..Default::default()
+    };
     let before = fake.requests();
     let spawn_indexer = || {
         let indexer = env.indexer();
-        tokio::spawn(async move { indexer.run(until_idle, CancellationToken::new()).await })
+        let opts = until_idle.clone();
+        tokio::spawn(async move { indexer.run(opts, CancellationToken::new()).await })
     };
     let first = spawn_indexer();
     fake.wait_for_requests(before + 3, Duration::from_secs(60))

@@ -140,7 +140,13 @@ impl TestEnv {
 
     pub async fn index_until_idle(&self) -> IndexStats {
         self.indexer()
-            .run(RunOptions { until_idle: true }, CancellationToken::new())
+            .run(
+                RunOptions {
+                    until_idle: true,
+                    ..Default::default()
+                },
+                CancellationToken::new(),
+            )
             .await
             .expect("indexer runs")
     }

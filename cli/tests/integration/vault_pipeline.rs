@@ -189,7 +189,13 @@ async fn the_indexer_killed_mid_stream_and_restarted_ends_exact() {
     let indexer = env.indexer();
     let task = tokio::spawn(async move {
         indexer
-            .run(RunOptions { until_idle: true }, CancellationToken::new())
+            .run(
+                RunOptions {
+                    until_idle: true,
+                    ..Default::default()
+                },
+                CancellationToken::new(),
+            )
             .await
     });
     // Wait (bounded) for real progress, then kill the task mid-stream.

@@ -34,6 +34,16 @@ pub struct IndexerConfig {
     /// How often stored offsets are committed (librdkafka
     /// `auto.commit.interval.ms`); also committed on shutdown and rebalance.
     pub commit_interval_ms: u64,
+    /// Consumer group session timeout (librdkafka `session.timeout.ms`):
+    /// how long the group waits for a member that stopped heartbeating
+    /// (a SIGKILLed indexer) before its partitions go to someone else. The
+    /// heartbeat interval is a third of it.
+    pub session_timeout_ms: u64,
+    /// Static group membership (`group.instance.id`, KIP-345), e.g. the pod
+    /// name: a restarted member with the same id gets its partitions back
+    /// at once, without waiting for its old session to expire. Unique per
+    /// running indexer.
+    pub group_instance_id: Option<String>,
 }
 
 impl Default for IndexerConfig {
@@ -49,6 +59,8 @@ impl Default for IndexerConfig {
             max_attempts: 5,
             suspect_hold_secs: 600,
             commit_interval_ms: 5_000,
+            session_timeout_ms: 10_000,
+            group_instance_id: None,
         }
     }
 }

@@ -23,6 +23,8 @@ pub struct Config {
     pub vault: VaultConfig,
     pub jira: JiraConfig,
     pub confluence: ConfluenceConfig,
+    pub metrics: MetricsConfig,
+    pub status: StatusConfig,
 }
 
 mod confluence;
@@ -31,6 +33,8 @@ mod embedder;
 mod indexer;
 mod jira;
 mod kafka;
+mod metrics;
+mod status;
 mod store;
 mod vault;
 
@@ -40,6 +44,8 @@ pub use embedder::{EmbedderBackend, EmbedderConfig};
 pub use indexer::IndexerConfig;
 pub use jira::{JiraConfig, JiraFlavor};
 pub use kafka::KafkaConfig;
+pub use metrics::MetricsConfig;
+pub use status::StatusConfig;
 pub use store::{StoreBackend, StoreConfig};
 pub use vault::VaultConfig;
 

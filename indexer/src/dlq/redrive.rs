@@ -102,6 +102,15 @@ pub async fn redrive(
         .filter(|r| *r > 0.0)
         .map(|r| Duration::from_secs_f64(1.0 / r));
     let mut handled: HashSet<(i32, i64)> = scanned.resolved.clone();
+    if !opts.dry_run {
+        // Copies of letters handled earlier are handled too.
+        for &(partition, offset) in &scanned.duplicates.of_handled {
+            resolved
+                .record_duplicate(&scanned.topic, partition, offset)
+                .await?;
+            handled.insert((partition, offset));
+        }
+    }
     for (i, letter) in matching.iter().enumerate() {
         if shutdown.is_cancelled() {
             report.skipped_shutdown = matching.len() - i;
@@ -128,6 +137,18 @@ pub async fn redrive(
                 )
                 .await?;
             handled.insert((letter.partition, letter.offset));
+            // Its copies (the same source message dead-lettered again by a
+            // redone batch) are redriven with it, never on their own.
+            let copies = scanned
+                .duplicates
+                .of
+                .get(&(letter.partition, letter.offset));
+            for &(partition, offset) in copies.into_iter().flatten() {
+                resolved
+                    .record_duplicate(&scanned.topic, partition, offset)
+                    .await?;
+                handled.insert((partition, offset));
+            }
             if let Some(pause) = pause {
                 tokio::select! {
                     _ = shutdown.cancelled() => {}

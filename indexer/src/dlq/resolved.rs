@@ -45,6 +45,25 @@ impl Resolved {
         Ok(())
     }
 
+    /// A later copy of a letter that was (or is being) redriven.
+    pub async fn record_duplicate(
+        &self,
+        topic: &str,
+        partition: i32,
+        offset: i64,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "INSERT INTO dlq_resolved (dlq_topic, dlq_partition, dlq_offset, action, redrive_count)
+             VALUES ($1, $2, $3, 'duplicate', 0) ON CONFLICT DO NOTHING",
+        )
+        .bind(topic)
+        .bind(partition)
+        .bind(offset)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
     /// Rows below the committed offsets are redundant once committed.
     pub async fn forget_below(
         &self,

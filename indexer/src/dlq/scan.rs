@@ -46,8 +46,11 @@ pub struct PartitionState {
 #[derive(Debug)]
 pub struct Pending {
     pub topic: String,
-    /// Not yet handled, in partition and offset order.
+    /// Not yet handled, in partition and offset order; one per source
+    /// message (see [`Duplicates`]).
     pub letters: Vec<DeadLetter>,
+    /// Later copies of the same source message's dead letter.
+    pub duplicates: Duplicates,
     /// Handled beyond the committed prefix (from `dlq_resolved`).
     pub resolved: HashSet<(i32, i64)>,
     pub partitions: BTreeMap<i32, PartitionState>,
@@ -70,17 +73,79 @@ pub async fn pending(
         tokio::task::spawn_blocking(move || read_to_end(&cfg, &group))
             .await
             .map_err(|e| DlqError::Task(e.to_string()))??;
-    let letters = letters
-        .into_iter()
-        .filter(|l| !handled.contains(&(l.partition, l.offset)))
-        .collect();
+    let (letters, duplicates) = dedupe(letters, &handled);
     Ok(Pending {
         topic,
         letters,
+        duplicates,
         resolved: handled,
         partitions,
         retained,
     })
+}
+
+/// A source message can be dead-lettered more than once: the indexer
+/// stores offsets after the DLQ acknowledged, so a crash in between redoes
+/// the batch and writes the letter again. Letters are one per source
+/// message (topic, partition, offset) for stats, show and redrive.
+#[derive(Debug, Default)]
+pub struct Duplicates {
+    /// Pending letter → its later copies, to be handled with it.
+    pub of: std::collections::HashMap<(i32, i64), Vec<(i32, i64)>>,
+    /// Copies of a letter that was already handled: handled too.
+    pub of_handled: Vec<(i32, i64)>,
+}
+
+impl Duplicates {
+    pub fn count(&self) -> usize {
+        self.of.values().map(Vec::len).sum::<usize>() + self.of_handled.len()
+    }
+}
+
+/// Keeps the first letter of each source message that is not handled;
+/// the rest become its duplicates. `letters` are in partition and offset
+/// order; letters without source coordinates are never merged.
+pub fn dedupe(
+    letters: Vec<DeadLetter>,
+    handled: &HashSet<(i32, i64)>,
+) -> (Vec<DeadLetter>, Duplicates) {
+    type Source = (String, String, String);
+    let source = |l: &DeadLetter| -> Option<Source> {
+        Some((
+            l.original_topic.clone()?,
+            l.original_partition.clone()?,
+            l.original_offset.clone()?,
+        ))
+    };
+    // The kept letter per source, or None when a copy was handled.
+    let mut first: std::collections::HashMap<Source, Option<(i32, i64)>> =
+        std::collections::HashMap::new();
+    for l in &letters {
+        if let (Some(src), true) = (source(l), handled.contains(&(l.partition, l.offset))) {
+            first.insert(src, None);
+        }
+    }
+    let mut kept = Vec::new();
+    let mut dups = Duplicates::default();
+    for l in letters {
+        let at = (l.partition, l.offset);
+        if handled.contains(&at) {
+            continue;
+        }
+        let Some(src) = source(&l) else {
+            kept.push(l);
+            continue;
+        };
+        match first.get(&src) {
+            Some(None) => dups.of_handled.push(at),
+            Some(Some(original)) => dups.of.entry(*original).or_default().push(at),
+            None => {
+                first.insert(src, Some(at));
+                kept.push(l);
+            }
+        }
+    }
+    (kept, dups)
 }
 
 type Scan = (Vec<DeadLetter>, BTreeMap<i32, PartitionState>, i64);
@@ -165,4 +230,68 @@ fn read_to_end(cfg: &KafkaConfig, group: &str) -> Result<Scan, DlqError> {
     }
     letters.sort_by_key(|l| (l.partition, l.offset));
     Ok((letters, partitions, retained))
+}
+
+#[cfg(test)]
+mod tests {
+    use rdkafka::message::{Header, OwnedHeaders, OwnedMessage, Timestamp};
+    use tributary_core::envelope::{DLQ_HEADER_OFFSET, DLQ_HEADER_PARTITION, DLQ_HEADER_TOPIC};
+
+    use super::*;
+
+    /// A dead letter at `offset` of DLQ partition 0 for source offset `src`.
+    fn letter(offset: i64, src: Option<i64>) -> DeadLetter {
+        let mut headers = OwnedHeaders::new();
+        if let Some(src) = src {
+            let src = src.to_string();
+            for (key, value) in [
+                (DLQ_HEADER_TOPIC, "docs"),
+                (DLQ_HEADER_PARTITION, "1"),
+                (DLQ_HEADER_OFFSET, src.as_str()),
+            ] {
+                headers = headers.insert(Header {
+                    key,
+                    value: Some(value),
+                });
+            }
+        }
+        DeadLetter::from_message(OwnedMessage::new(
+            Some(b"x".to_vec()),
+            None,
+            "docs.dlq".into(),
+            Timestamp::NotAvailable,
+            0,
+            offset,
+            Some(headers),
+        ))
+    }
+
+    fn at(letters: &[DeadLetter]) -> Vec<i64> {
+        letters.iter().map(|l| l.offset).collect()
+    }
+
+    #[test]
+    fn one_letter_per_source_message() {
+        let letters = vec![
+            letter(0, Some(7)),
+            letter(1, Some(8)),
+            letter(2, Some(7)),
+            letter(3, None),
+            letter(4, None),
+        ];
+        let (kept, dups) = dedupe(letters, &HashSet::new());
+        assert_eq!(at(&kept), vec![0, 1, 3, 4]);
+        assert_eq!(dups.of.get(&(0, 0)), Some(&vec![(0, 2)]));
+        assert_eq!(dups.count(), 1);
+    }
+
+    #[test]
+    fn copies_of_a_handled_letter_are_handled() {
+        let letters = vec![letter(0, Some(7)), letter(1, Some(7)), letter(2, Some(9))];
+        let handled: HashSet<(i32, i64)> = [(0, 0)].into_iter().collect();
+        let (kept, dups) = dedupe(letters, &handled);
+        assert_eq!(at(&kept), vec![2]);
+        assert_eq!(dups.of_handled, vec![(0, 1)]);
+        assert!(dups.of.is_empty());
+    }
 }

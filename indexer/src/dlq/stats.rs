@@ -12,7 +12,11 @@ pub struct DlqStats {
     pub topic: String,
     /// Messages still retained in the topic, handled or not.
     pub retained: i64,
+    /// One per source message.
     pub pending: usize,
+    /// Extra copies of pending or handled letters (a batch redone after a
+    /// crash wrote them again); handled with their first copy.
+    pub duplicates: usize,
     pub pending_bytes: usize,
     pub by_class: BTreeMap<String, usize>,
     pub by_source: BTreeMap<String, usize>,
@@ -27,6 +31,7 @@ pub fn stats(pending: &Pending, now: DateTime<Utc>) -> DlqStats {
         topic: pending.topic.clone(),
         retained: pending.retained,
         pending: pending.letters.len(),
+        duplicates: pending.duplicates.count(),
         ..DlqStats::default()
     };
     for l in &pending.letters {

@@ -313,6 +313,31 @@ impl VectorStore for EdgeStore {
         .await
     }
 
+    async fn content_hashes(
+        &self,
+        ids: Vec<Uuid>,
+    ) -> Result<std::collections::HashMap<Uuid, String>, StoreError> {
+        self.blocking(move |shard| {
+            let point_ids: Vec<PointId> = ids.iter().copied().map(PointId::Uuid).collect();
+            let records = shard
+                .retrieve(
+                    &point_ids,
+                    Some(WithPayloadInterface::Bool(true)),
+                    Some(WithVector::Bool(false)),
+                )
+                .map_err(op_err)?;
+            let mut out = std::collections::HashMap::with_capacity(records.len());
+            for record in records {
+                let (PointId::Uuid(id), Some(payload)) = (record.id, record.payload) else {
+                    continue;
+                };
+                out.insert(id, from_payload(payload.0)?.content_hash);
+            }
+            Ok(out)
+        })
+        .await
+    }
+
     async fn count(&self, doc_id: Option<String>) -> Result<usize, StoreError> {
         let filter = match doc_id {
             Some(id) => Some(Filter::new_must(keyword("doc_id", &id)?)),

@@ -18,6 +18,13 @@ pub enum StoreError {
          refusing to mix vectors (use a new store path or collection)"
     )]
     DimensionMismatch { expected: usize, found: usize },
+    /// The store answered, refusing the deployment rather than the data: a
+    /// missing collection, a refused credential, another vector size.
+    #[error("vector store refuses this deployment: {0}")]
+    Configuration(String),
+    /// The store could not be reached or is overloaded.
+    #[error("vector store unavailable: {0}")]
+    Unavailable(String),
     #[error("vector store operation failed: {0}")]
     Operation(String),
     #[error("vector store task was cancelled or panicked: {0}")]
@@ -27,7 +34,10 @@ pub enum StoreError {
 impl StoreError {
     /// Whether a retry later may succeed (an outage, not a bad request).
     pub fn is_transient(&self) -> bool {
-        matches!(self, StoreError::Operation(_) | StoreError::Task(_))
+        matches!(
+            self,
+            StoreError::Operation(_) | StoreError::Task(_) | StoreError::Unavailable(_)
+        )
     }
 }
 
@@ -58,6 +68,12 @@ pub trait VectorStore: Send + Sync {
     async fn points(&self, doc_id: Option<String>) -> Result<Vec<StoredPoint>, StoreError>;
     /// Exact number of points, of one document or of all.
     async fn count(&self, doc_id: Option<String>) -> Result<usize, StoreError>;
+    /// The `content_hash` stored with each of `ids` that exists. Proves
+    /// the skip-unchanged shortcut by what the store holds, chunk by chunk.
+    async fn content_hashes(
+        &self,
+        ids: Vec<uuid::Uuid>,
+    ) -> Result<std::collections::HashMap<uuid::Uuid, String>, StoreError>;
     /// Which of `ids` exist. Guards the skip-unchanged shortcut: a registry
     /// that says "indexed" must not hide a store that was wiped.
     async fn existing(

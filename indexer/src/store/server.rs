@@ -51,8 +51,45 @@ pub struct ServerStore {
     url: String,
 }
 
+/// Sorts a server error by what it is about (see `crate::failure`): the
+/// deployment, the server's availability, or the request's data.
 fn op_err(e: QdrantError) -> StoreError {
-    StoreError::Operation(e.to_string())
+    let text = e.to_string();
+    match &e {
+        QdrantError::ResponseError { status } => {
+            grpc_error(i32::from(status.code()), status.message(), text)
+        }
+        QdrantError::ResourceExhaustedError { .. } | QdrantError::Io(_) => {
+            StoreError::Unavailable(text)
+        }
+        _ => StoreError::Operation(text),
+    }
+}
+
+/// gRPC status codes (<https://grpc.github.io/grpc/core/md_doc_statuscodes.html>).
+fn grpc_error(code: i32, message: &str, text: String) -> StoreError {
+    const CANCELLED: i32 = 1;
+    const INVALID_ARGUMENT: i32 = 3;
+    const DEADLINE_EXCEEDED: i32 = 4;
+    const NOT_FOUND: i32 = 5;
+    const PERMISSION_DENIED: i32 = 7;
+    const RESOURCE_EXHAUSTED: i32 = 8;
+    const ABORTED: i32 = 10;
+    const UNAVAILABLE: i32 = 14;
+    const UNAUTHENTICATED: i32 = 16;
+    match code {
+        // A missing collection, a refused API key.
+        NOT_FOUND | PERMISSION_DENIED | UNAUTHENTICATED => StoreError::Configuration(text),
+        // A collection recreated with another vector size or without our
+        // named vector refuses every point alike.
+        INVALID_ARGUMENT if message.contains("dimension") || message.contains("vector name") => {
+            StoreError::Configuration(text)
+        }
+        CANCELLED | DEADLINE_EXCEEDED | RESOURCE_EXHAUSTED | ABORTED | UNAVAILABLE => {
+            StoreError::Unavailable(text)
+        }
+        _ => StoreError::Operation(text),
+    }
 }
 
 fn doc_filter(doc_id: &str) -> Condition {
@@ -333,13 +370,48 @@ impl VectorStore for ServerStore {
             .collect())
     }
 
+    async fn content_hashes(&self, ids: Vec<Uuid>) -> Result<HashMap<Uuid, String>, StoreError> {
+        let point_ids: Vec<PointId> = ids.iter().map(|u| PointId::from(u.to_string())).collect();
+        let response = self
+            .client
+            .get_points(
+                GetPointsBuilder::new(&self.collection, point_ids)
+                    .with_payload(true)
+                    .with_vectors(false),
+            )
+            .await
+            .map_err(op_err)?;
+        let mut out = HashMap::with_capacity(response.result.len());
+        for point in response.result {
+            let Some(id) = uuid_of(point.id) else {
+                continue;
+            };
+            out.insert(id, from_payload(point.payload)?.content_hash);
+        }
+        Ok(out)
+    }
+
     async fn flush(&self) -> Result<(), StoreError> {
         // Writes were sent with wait = true: already applied and logged.
         Ok(())
     }
 
+    /// The server answers and the collection the indexer writes exists: a
+    /// deleted collection is a configuration outage, not a bad document.
     async fn health(&self) -> Result<(), StoreError> {
         self.client.health_check().await.map_err(op_err)?;
+        let exists = self
+            .client
+            .collection_exists(&self.collection)
+            .await
+            .map_err(op_err)?;
+        if !exists {
+            return Err(StoreError::Configuration(format!(
+                "collection {:?} does not exist on {}; it was deleted after the indexer started \
+                 (restart the indexer to recreate it, and re-sync with --full)",
+                self.collection, self.url
+            )));
+        }
         Ok(())
     }
 }

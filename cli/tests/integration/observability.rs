@@ -1,0 +1,215 @@
+//! The metrics tell the truth: a real sync and a real `tributary index`
+//! against the stack, then `/metrics` scraped. The counters equal what the
+//! runs did, the lag reaches 0, and the series each alert reads move the
+//! way the rule expects (a dead letter arrives, the backlog drains, a
+//! connector's last success is recorded).
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use tributary_core::kafka;
+
+use crate::support::TestEnv;
+
+const BIN: &str = env!("CARGO_BIN_EXE_tributary");
+const WAIT: Duration = Duration::from_secs(90);
+
+fn command(env: &TestEnv, store: &std::path::Path) -> Command {
+    let cfg = &env.config;
+    let mut cmd = Command::new(BIN);
+    cmd.env("TRIBUTARY_KAFKA__TOPIC", &cfg.kafka.topic)
+        .env("TRIBUTARY_INDEXER__GROUP_ID", &cfg.indexer.group_id)
+        .env(
+            "TRIBUTARY_DATABASE__SCHEMA",
+            cfg.database.schema.as_deref().unwrap_or("public"),
+        )
+        .env("TRIBUTARY_STORE_PATH", store)
+        .env("TRIBUTARY_LOG_FORMAT", "json")
+        .env("TRIBUTARY_METRICS__OUTCOMES_INTERVAL_SECS", "1")
+        .env("RUST_LOG", "info");
+    cmd
+}
+
+/// The value of one exact series (`name{labels}`) in a scrape.
+fn value(scrape: &str, series: &str) -> Option<f64> {
+    scrape.lines().find_map(|line| {
+        let rest = line.strip_prefix(series)?;
+        rest.strip_prefix(' ')?.trim().parse().ok()
+    })
+}
+
+/// The indexer's endpoint address, read from its start-up log line.
+fn endpoint(child: &mut Child) -> String {
+    let stderr = child.stderr.take().expect("stderr");
+    let mut lines = BufReader::new(stderr).lines();
+    let addr = loop {
+        let line = lines
+            .next()
+            .expect("the indexer logs before exiting")
+            .expect("read log");
+        if line.contains("serving /metrics") {
+            let v: serde_json::Value = serde_json::from_str(&line).expect("JSON log line");
+            break v["addr"].as_str().expect("addr field").to_string();
+        }
+    };
+    // Keep draining so the child never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    addr
+}
+
+async fn scrape(addr: &str) -> String {
+    reqwest::get(format!("http://{addr}/metrics"))
+        .await
+        .expect("GET /metrics")
+        .text()
+        .await
+        .expect("body")
+}
+
+/// Scrapes until `ok` holds for the scrape (bounded by `WAIT`).
+async fn scrape_until(addr: &str, what: &str, ok: impl Fn(&str) -> bool) -> String {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let body = scrape(addr).await;
+        if ok(&body) {
+            return body;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{what} never held; last scrape:\n{body}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_metrics_equal_what_the_runs_did() {
+    let env = TestEnv::new().await;
+    let store = tempfile::tempdir().expect("tempdir");
+    env.write_note(
+        "a.md",
+        "# Alpha\n\nThe first note, about Kafka consumer lag.",
+    );
+    env.write_note(
+        "b.md",
+        "# Beta\n\nThe second note, about PostgreSQL failover.",
+    );
+    env.write_note("c.md", "# Gamma\n\nThe third note, about dead letters.");
+    let out = command(&env, store.path())
+        .args(["sync", "vault", "--instance", "obs", "--path"])
+        .arg(env.vault.path())
+        .output()
+        .expect("sync");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let mut child = command(&env, store.path())
+        .arg("index")
+        .env("TRIBUTARY_METRICS__LISTEN", "127.0.0.1:0")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the indexer");
+    let addr = endpoint(&mut child);
+
+    let body = scrape_until(&addr, "3 documents indexed and lag 0", |b| {
+        value(b, r#"tributary_indexer_documents_total{outcome="indexed"}"#) == Some(3.0)
+            && value(b, "tributary_documents_unindexed") == Some(0.0)
+            && b.lines()
+                .filter(|l| l.starts_with("tributary_indexer_consumer_lag{"))
+                .count()
+                > 0
+            && b.lines()
+                .filter(|l| l.starts_with("tributary_indexer_consumer_lag{"))
+                .all(|l| l.ends_with(" 0"))
+    })
+    .await;
+    let connector = r#"{connector="vault:obs"}"#;
+    assert_eq!(
+        value(
+            &body,
+            &format!("tributary_connector_published_documents_total{connector}")
+        ),
+        Some(3.0),
+        "{body}"
+    );
+    assert_eq!(
+        value(
+            &body,
+            &format!("tributary_connector_last_run_success{connector}")
+        ),
+        Some(1.0)
+    );
+    let last_success = value(
+        &body,
+        &format!("tributary_connector_last_success_timestamp_seconds{connector}"),
+    )
+    .expect("last success recorded");
+    let now = chrono::Utc::now().timestamp() as f64;
+    assert!(
+        (now - last_success).abs() < 600.0,
+        "{last_success} vs {now}"
+    );
+    assert!(value(&body, "tributary_indexer_last_indexed_timestamp_seconds").unwrap_or(0.0) > 0.0);
+    assert!(value(&body, "tributary_indexer_chunks_upserted_total").unwrap_or(0.0) >= 3.0);
+    assert_eq!(value(&body, "tributary_indexer_paused"), Some(0.0));
+    assert!(body.contains("tributary_build_info{"), "{body}");
+    assert!(body.contains("tributary_indexer_embed_duration_seconds_count"));
+    assert_eq!(
+        value(&body, r#"tributary_corpus_documents{source="vault"}"#),
+        Some(3.0)
+    );
+
+    // A poison message: `DeadLettersArriving` reads the counter, the pending
+    // gauge follows from the DLQ.
+    let producer: FutureProducer = kafka::client_config(&env.config.kafka)
+        .create()
+        .expect("producer");
+    producer
+        .send(
+            FutureRecord::to(&env.config.kafka.topic)
+                .key("poison")
+                .payload("{not json"),
+            Duration::from_secs(10),
+        )
+        .await
+        .expect("produce");
+    let body = scrape_until(&addr, "the dead letter counted and pending", |b| {
+        value(
+            b,
+            r#"tributary_indexer_dead_letters_total{class="InvalidJson"}"#,
+        ) == Some(1.0)
+            && value(b, r#"tributary_dlq_pending{class="InvalidJson"}"#) == Some(1.0)
+    })
+    .await;
+    assert_eq!(
+        value(
+            &body,
+            r#"tributary_indexer_documents_total{outcome="indexed"}"#
+        ),
+        Some(3.0),
+        "a poison message indexes nothing"
+    );
+
+    let health = reqwest::get(format!("http://{addr}/healthz"))
+        .await
+        .expect("GET /healthz");
+    assert!(health.status().is_success());
+    let ready = reqwest::get(format!("http://{addr}/readyz"))
+        .await
+        .expect("GET /readyz");
+    assert!(ready.status().is_success(), "{:?}", ready.text().await);
+
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let exit = child.wait().expect("reap");
+    assert!(exit.success(), "SIGTERM exits 0: {exit}");
+}
