@@ -111,15 +111,4 @@ impl Registry {
         }
         Ok(())
     }
-
-    /// Counts of live and deleted documents, for `tributary status`.
-
-    pub async fn counts(&self) -> Result<(i64, i64), sqlx::Error> {
-        let row = sqlx::query(
-            "SELECT count(*) FILTER (WHERE NOT deleted) AS live, count(*) FILTER (WHERE deleted) AS gone FROM documents",
-        )
-        .fetch_one(&self.pool)
-        .await?;
-        Ok((row.try_get("live")?, row.try_get("gone")?))
-    }
 }

@@ -19,5 +19,4 @@ mod jira_fake;
 mod misconfiguration;
 mod observability;
 mod rebalance;
-mod trace_propagation;
 mod vault_pipeline;

@@ -1,6 +1,14 @@
 //! One trace from source to search: the connector's `publish` span travels
 //! in the message's `traceparent` header, and the indexer's span for that
 //! document is its child, in the same trace.
+//!
+//! Its own test binary: the OpenTelemetry layer is installed as the global
+//! subscriber, which no other test in the process may see or race with.
+
+// The shared fixture; this binary uses only part of it.
+#[allow(dead_code)]
+#[path = "integration/support.rs"]
+mod support;
 
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider, SpanData};
@@ -9,7 +17,7 @@ use tracing_subscriber::layer::SubscriberExt;
 
 use crate::support::TestEnv;
 
-fn attribute<'a>(span: &'a SpanData, key: &str) -> Option<String> {
+fn attribute(span: &SpanData, key: &str) -> Option<String> {
     span.attributes
         .iter()
         .find(|kv| kv.key.as_str() == key)
@@ -26,9 +34,7 @@ fn span_of<'a>(spans: &'a [SpanData], name: &str, doc_id: &str) -> &'a SpanData 
         })
 }
 
-// A current-thread runtime: the subscriber set below is per thread, and
-// every span of the sync and the index is created on this one.
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_indexer_span_is_a_child_of_the_span_in_the_message_header() {
     let exporter = InMemorySpanExporter::default();
     let provider = SdkTracerProvider::builder()
@@ -36,7 +42,7 @@ async fn the_indexer_span_is_a_child_of_the_span_in_the_message_header() {
         .build();
     let subscriber = tracing_subscriber::registry()
         .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")));
-    let _guard = tracing::subscriber::set_default(subscriber);
+    tracing::subscriber::set_global_default(subscriber).expect("the only subscriber");
 
     let env = TestEnv::new().await;
     env.write_note(
