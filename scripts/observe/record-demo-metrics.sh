@@ -37,5 +37,10 @@ while kill -0 "$indexer" 2>/dev/null; do
 done
 kill -TERM "$indexer" 2>/dev/null || true
 wait "$indexer" || true
-python3 scripts/observe/plot.py "$out/series.txt" docs/observability.png
+# The schema this run made; its topics stay (the binary deletes none).
+psql "$DATABASE_URL" -qc "DROP SCHEMA IF EXISTS $run CASCADE" >/dev/null 2>&1 || true
+py=python3
+"$py" -c 'import matplotlib' 2>/dev/null || py=/usr/bin/python3
+"$py" -c 'import matplotlib' 2>/dev/null || { echo "plotting needs matplotlib: apt-get install python3-matplotlib" >&2; exit 1; }
+"$py" scripts/observe/plot.py "$out/series.txt" docs/observability.png
 echo "wrote docs/observability.png from $(wc -l <"$out/series.txt") samples"
