@@ -177,14 +177,22 @@ pub async fn heartbeat(sources: &OutcomeSources, stopped: bool) -> Result<(), sq
     .bind(stopped)
     .execute(&sources.pool)
     .await?;
+    // Rows of processes long gone (each local run is its own host:pid).
+    sqlx::query("DELETE FROM indexer_heartbeats WHERE updated_at < now() - interval '7 days'")
+        .execute(&sources.pool)
+        .await?;
     Ok(())
 }
+
+/// The DLQ is read to its end for its pending count: every this many
+/// refreshes, not every one.
+const DLQ_EVERY: u64 = 10;
 
 /// Refreshes the gauges every `interval` until `shutdown`.
 pub async fn run(sources: OutcomeSources, interval: Duration, shutdown: CancellationToken) {
     let _ = metrics();
-    loop {
-        if let Err(err) = refresh(&sources).await {
+    for round in 0.. {
+        if let Err(err) = refresh(&sources, round % DLQ_EVERY == 0).await {
             tracing::warn!(error = %err, "refreshing outcome metrics failed; retried next interval");
         }
         tokio::select! {
@@ -206,8 +214,8 @@ pub enum RefreshError {
     Task(String),
 }
 
-/// One refresh of every outcome series.
-pub async fn refresh(sources: &OutcomeSources) -> Result<(), RefreshError> {
+/// One refresh of the outcome series (`with_dlq`: the DLQ's too).
+pub async fn refresh(sources: &OutcomeSources, with_dlq: bool) -> Result<(), RefreshError> {
     heartbeat(sources, false).await?;
     connectors(&sources.pool).await?;
     corpus(&sources.pool).await?;
@@ -218,6 +226,9 @@ pub async fn refresh(sources: &OutcomeSources) -> Result<(), RefreshError> {
         .await
         .map_err(|e| RefreshError::Task(e.to_string()))??;
     metrics().unindexed.set(backlog);
+    if !with_dlq {
+        return Ok(());
+    }
     let resolved = Resolved::new(sources.pool.clone());
     let pending = dlq::pending(&sources.kafka, &sources.indexer.redrive_group(), &resolved).await?;
     let stats = dlq::stats(&pending, chrono::Utc::now());
