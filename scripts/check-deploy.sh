@@ -44,6 +44,15 @@ for name in default all-enabled; do
     helm template tributary "$chart" "${kube[@]}" --namespace tributary "$@" >"$out/$name.yaml"
 done
 
+step "values.schema.json refuses typos and wrong types"
+for bad in indexer.replicass=2 indexer.replicas=two indexer.keda.minReplicas=0 config.kafka.topik=x \
+    'connectors[0].kind=jira,connectors[0].instance=acme' connectorDefaults.schedule=hourly; do
+    if helm template tributary "$chart" "${kube[@]}" --set "$bad" >/dev/null 2>&1; then
+        echo "values.schema.json accepted --set $bad" >&2
+        exit 1
+    fi
+done
+
 step "kubeconform -strict (Kubernetes ${TRIBUTARY_K8S_VERSION}; ScaledObject, ServiceMonitor, PrometheusRule skipped)"
 kubeconform -strict -summary \
     -kubernetes-version "$TRIBUTARY_K8S_VERSION" \
