@@ -70,6 +70,7 @@ app.kubernetes.io/component: {{ .component }}
 {{/* Environment variable names the config's *_env fields point at. */}}
 {{- define "tributary.qdrantApiKeyEnv" -}}QDRANT_API_KEY{{- end }}
 {{- define "tributary.embedderApiKeyEnv" -}}EMBEDDER_API_KEY{{- end }}
+{{- define "tributary.kafkaSaslPasswordEnv" -}}KAFKA_SASL_PASSWORD{{- end }}
 
 {{/* ---- TOML ------------------------------------------------------------
      Helm's toToml writes every number as a float (6 -> 6.0), which the
@@ -127,6 +128,9 @@ app.kubernetes.io/component: {{ .component }}
 {{- if .Values.secrets.embedderApiKey.name }}
 {{- $_ := set $cfg "embedder" (merge (dict "api_key_env" (include "tributary.embedderApiKeyEnv" .)) (default (dict) $cfg.embedder)) }}
 {{- end }}
+{{- if .Values.secrets.kafkaSaslPassword.name }}
+{{- $_ := set $cfg "kafka" (merge (dict "sasl_password_env" (include "tributary.kafkaSaslPasswordEnv" .)) (default (dict) $cfg.kafka)) }}
+{{- end }}
 {{- toYaml $cfg }}
 {{- end }}
 
@@ -148,6 +152,15 @@ app.kubernetes.io/component: {{ .component }}
     secretKeyRef:
       name: {{ required "secrets.databaseUrl.name: the Secret holding the PostgreSQL URL" $root.Values.secrets.databaseUrl.name }}
       key: {{ $root.Values.secrets.databaseUrl.key }}
+{{- with $root.Values.secrets.kafkaSaslPassword }}
+{{- if .name }}
+- name: {{ include "tributary.kafkaSaslPasswordEnv" $root }}
+  valueFrom:
+    secretKeyRef:
+      name: {{ .name }}
+      key: {{ .key }}
+{{- end }}
+{{- end }}
 {{- with $root.Values.secrets.qdrantApiKey }}
 {{- if .name }}
 - name: {{ include "tributary.qdrantApiKeyEnv" $root }}
