@@ -8,7 +8,11 @@ scripts/check-deploy.sh):
   crds   RENDERED                  what kubeconform skips (no schema shipped for
                                    KEDA / prometheus-operator kinds) checked here
                                    against the other rendered objects
-  args   RENDERED                  print each container's args, one JSON list a line
+  args   RENDERED                  print each container's args, one JSON object a line
+  compose FILE                     the same for the services of docker-compose.yml
+                                   that run the tributary image
+  toml   RENDERED                  every *.toml of a ConfigMap parses, and each
+                                   connector's file has its connector's section
 """
 import json
 import sys
@@ -108,6 +112,36 @@ def args(rendered):
                 print(json.dumps({"where": f"{doc['kind']} {doc['metadata']['name']}", "args": c.get("args", [])}))
 
 
+def compose(path):
+    with open(path) as f:
+        services = yaml.safe_load(f)["services"]
+    for name, svc in services.items():
+        if svc.get("image", "").startswith("tributary:") and "command" in svc:
+            print(json.dumps({"where": f"compose service {name}", "args": svc["command"]}))
+
+
+def toml(rendered):
+    import tomllib
+
+    n = 0
+    for cm in by_kind(load(rendered), "ConfigMap"):
+        for key, text in cm.get("data", {}).items():
+            if not key.endswith(".toml"):
+                continue
+            try:
+                parsed = tomllib.loads(text)
+            except tomllib.TOMLDecodeError as e:
+                fail(f"ConfigMap {cm['metadata']['name']} {key}: not TOML: {e}")
+            if key.startswith("connector-"):
+                kind = key.split("-")[1]
+                if "instance" not in parsed.get(kind, {}):
+                    fail(f"ConfigMap {cm['metadata']['name']} {key}: no [{kind}] instance")
+            n += 1
+    if n == 0:
+        fail(f"{rendered}: no config file in any ConfigMap")
+    print(f"{n} config files parse as TOML")
+
+
 if __name__ == "__main__":
     cmd, rest = sys.argv[1], sys.argv[2:]
-    {"rules": rules, "crds": crds, "args": args}[cmd](*rest)
+    {"rules": rules, "crds": crds, "args": args, "compose": compose, "toml": toml}[cmd](*rest)

@@ -8,7 +8,7 @@
 #      check-deploy.py checks them against the rest of the output instead;
 #   3. promtool check rules on the rendered PrometheusRule's spec (with default
 #      values it must be the rules file verbatim), and promtool test rules;
-#   4. every command line the chart renders is parsed by the `tributary`
+#   4. every command line the chart (and docker-compose.yml) renders is parsed by the `tributary`
 #      binary built from this tree: `tributary <args> --help` exits 0 only if
 #      every argument before --help parses (checked first on a bad flag), so a
 #      renamed flag breaks this test, not production.
@@ -59,6 +59,9 @@ kubeconform -strict -summary \
     -skip ScaledObject,ServiceMonitor,PrometheusRule \
     "$out/default.yaml" "$out/all-enabled.yaml"
 
+step "the rendered config files parse"
+for name in default all-enabled; do python3 scripts/check-deploy.py toml "$out/$name.yaml"; done
+
 step "custom resources against the rendered objects"
 python3 scripts/check-deploy.py crds "$out/all-enabled.yaml"
 
@@ -83,7 +86,7 @@ if "$bin" index --no-such-flag --help >/dev/null 2>&1; then
     exit 1
 fi
 n=0
-for name in default all-enabled; do
+for name in default all-enabled compose; do
     while IFS= read -r line; do
         where=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["where"])' "$line")
         mapfile -t argv < <(python3 -c 'import json,sys; print("\n".join(json.loads(sys.argv[1])["args"]))' "$line")
@@ -94,7 +97,11 @@ for name in default all-enabled; do
         fi
         printf '  ok  %-50s tributary %s\n' "$where" "${argv[*]}"
         n=$((n + 1))
-    done < <(python3 scripts/check-deploy.py args "$out/$name.yaml")
+    done < <(if [ "$name" = compose ]; then
+                 python3 scripts/check-deploy.py compose docker-compose.yml
+             else
+                 python3 scripts/check-deploy.py args "$out/$name.yaml"
+             fi)
 done
 [ "$n" -gt 0 ] || { echo "no command line found in the rendered chart" >&2; exit 1; }
 step "deploy checks passed ($n command lines)"
