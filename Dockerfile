@@ -19,7 +19,7 @@ ARG MODEL=baked
 # ---- dependency caching (cargo-chef): dependencies are rebuilt only when
 # Cargo.toml / Cargo.lock change, not on every source edit.
 FROM rust:${RUST_VERSION}-bookworm AS chef
-RUN cargo install cargo-chef --locked --version 0.1.71
+RUN cargo install cargo-chef --locked --version 0.1.77
 WORKDIR /src
 
 FROM chef AS planner
