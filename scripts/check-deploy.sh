@@ -11,7 +11,9 @@
 #   4. every command line the chart (and docker-compose.yml) renders is parsed by the `tributary`
 #      binary built from this tree: `tributary <args> --help` exits 0 only if
 #      every argument before --help parses (checked first on a bad flag), so a
-#      renamed flag breaks this test, not production.
+#      renamed flag breaks this test, not production. (clap checks the values
+#      of global options such as --log-format only after --help; the chart
+#      passes those by environment variable and renders only `--config FILE`.)
 # Exits non-zero on the first failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
