@@ -9,11 +9,12 @@ SHELL := /bin/bash
 export CARGO_TARGET_DIR ?= $(HOME)/.cache/tributary/target
 STACK := scripts/stack/stack.sh
 
-.PHONY: help demo test lint stack-up stack-down stack-status build clean-demo
+.PHONY: help demo test test-deploy lint stack-up stack-down stack-status build clean-demo
 
 help:
 	@echo "make demo          stack up, migrate, sync examples/vault, index, search"
-	@echo "make test          stack up, fmt + clippy, unit and integration tests"
+	@echo "make test          stack up, fmt + clippy, deploy checks, unit and integration tests"
+	@echo "make test-deploy   helm lint/template, kubeconform, promtool, rendered command lines"
 	@echo "make stack-up      install (if needed) and start Kafka, PostgreSQL, the model"
 	@echo "make stack-down    stop Kafka and PostgreSQL"
 	@echo "make stack-status  what is running"
@@ -37,5 +38,10 @@ lint:
 	cargo fmt --all --check
 	cargo clippy --locked --workspace --all-targets -- -D warnings
 
-test: stack-up lint
+# The chart, the alert rules and the command lines the chart renders
+# (scripts/check-deploy.sh); installs helm, kubeconform and promtool once.
+test-deploy:
+	@scripts/check-deploy.sh
+
+test: stack-up lint test-deploy
 	@scripts/test.sh

@@ -46,12 +46,16 @@ impl KafkaError {
     }
 }
 
-/// Base client config: brokers plus every raw librdkafka option from config.
+/// Base client config: brokers, every raw librdkafka option from config, and
+/// the SASL password read from `kafka.sasl_password_env`.
 pub fn client_config(cfg: &KafkaConfig) -> ClientConfig {
     let mut client = ClientConfig::new();
     client.set("bootstrap.servers", &cfg.brokers);
     for (key, value) in &cfg.librdkafka_options {
         client.set(key, value);
+    }
+    if let Some(password) = &cfg.sasl_password {
+        client.set("sasl.password", password.expose());
     }
     client
 }

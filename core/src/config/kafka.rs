@@ -4,6 +4,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::secret::Secret;
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct KafkaConfig {
@@ -24,6 +26,14 @@ pub struct KafkaConfig {
     pub connect_timeout_ms: u64,
     /// Raw librdkafka options (TLS, SASL...), passed through unchanged.
     pub librdkafka_options: BTreeMap<String, String>,
+    /// Name of the environment variable holding the SASL password, given to
+    /// librdkafka as `sasl.password` (in Kubernetes, a Secret reference). The
+    /// password itself never goes in a file; mechanism and user go in
+    /// `librdkafka_options`.
+    pub sasl_password_env: Option<String>,
+    /// The password read from `sasl_password_env` by `Config::load`.
+    #[serde(skip)]
+    pub sasl_password: Option<Secret>,
 }
 
 impl Default for KafkaConfig {
@@ -37,6 +47,8 @@ impl Default for KafkaConfig {
             delivery_timeout_ms: 30_000,
             connect_timeout_ms: 10_000,
             librdkafka_options: BTreeMap::new(),
+            sasl_password_env: None,
+            sasl_password: None,
         }
     }
 }

@@ -12,6 +12,8 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
 use serde::{Deserialize, Serialize};
 
+use crate::secret::Secret;
+
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
@@ -55,6 +57,8 @@ pub enum ConfigError {
     MissingFile(PathBuf),
     #[error("invalid configuration: {0}")]
     Invalid(#[from] Box<figment::Error>),
+    #[error("kafka.sasl_password_env names {0}")]
+    KafkaSaslPassword(String),
 }
 
 /// Where the local stack keeps downloads and data: `$TRIBUTARY_HOME`, else
@@ -107,9 +111,15 @@ impl Config {
                     // Only nested keys: TRIBUTARY_HOME and friends are not config fields.
                     .filter(|key| key.as_str().contains('.') || key.as_str().contains("__")),
             );
-        figment
+        let mut config: Config = figment
             .extract()
-            .map_err(|e| ConfigError::Invalid(Box::new(e)))
+            .map_err(|e| ConfigError::Invalid(Box::new(e)))?;
+        // Read once here, so a missing variable fails at start, not at the
+        // first Kafka client.
+        config.kafka.sasl_password =
+            Secret::from_named_env(config.kafka.sasl_password_env.as_deref())
+                .map_err(ConfigError::KafkaSaslPassword)?;
+        Ok(config)
     }
 }
 
@@ -199,6 +209,50 @@ mod tests {
             jail.create_file("u.toml", "[confluence]\ntoken = \"hunter2\"\n")?;
             let err = Config::load(Some(Path::new("u.toml"))).unwrap_err();
             assert!(err.to_string().contains("token"), "{err}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn kafka_sasl_password_comes_from_the_named_variable() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "t.toml",
+                "[kafka]\nsasl_password_env = \"TEST_KAFKA_PASSWORD\"\n[kafka.librdkafka_options]\n\"sasl.username\" = \"u\"\n",
+            )?;
+            jail.set_env("TEST_KAFKA_PASSWORD", "hunter2");
+            let cfg = Config::load(Some(Path::new("t.toml"))).expect("loads");
+            let client = crate::kafka::client_config(&cfg.kafka);
+            assert_eq!(client.get("sasl.password"), Some("hunter2"));
+            assert_eq!(client.get("sasl.username"), Some("u"));
+            assert!(
+                !format!("{cfg:?}").contains("hunter2"),
+                "the password is never printed"
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn kafka_sasl_password_variable_unset_is_an_error() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "t.toml",
+                "[kafka]\nsasl_password_env = \"TEST_UNSET_PASSWORD\"\n",
+            )?;
+            let err = Config::load(Some(Path::new("t.toml"))).unwrap_err();
+            assert!(err.to_string().contains("TEST_UNSET_PASSWORD"), "{err}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn no_sasl_password_without_the_field() {
+        figment::Jail::expect_with(|_jail| {
+            let cfg = Config::load(None).expect("loads");
+            assert!(crate::kafka::client_config(&cfg.kafka)
+                .get("sasl.password")
+                .is_none());
             Ok(())
         });
     }
