@@ -12,8 +12,11 @@ use tributary_core::config::KafkaConfig;
 use tributary_core::document::TextFormat;
 use tributary_core::{Body, Document, SourceRef, SCHEMA_VERSION};
 
+use super::cap::{fit, Fit};
+use super::decode::{decode, Decoded};
 use super::note::{parse_note, ParsedNote};
 use super::scan::{scan, ScanError, VaultFile};
+use super::skip::{self, SkipReason};
 use crate::publish::{publish_and_record, Incomplete, PublishError, Publisher};
 use crate::state::{ItemRecord, ItemState, SyncStateStore};
 use crate::summary::SyncSummary;
@@ -27,6 +30,9 @@ pub struct VaultSyncOptions {
     pub instance: String,
     /// Report what would be published; publish and record nothing.
     pub dry_run: bool,
+    /// Largest document a note becomes, in bytes of JSON; a bigger note's
+    /// body is truncated to fit (see `cap`).
+    pub max_note_bytes: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -109,18 +115,61 @@ async fn run(
         let bytes = match tokio::fs::read(&file.abs_path).await {
             Ok(b) => b,
             Err(err) => {
-                tracing::warn!(path = %file.rel_path, error = %err, "cannot read note; skipped");
+                let reason = SkipReason::Unreadable {
+                    error: err.to_string(),
+                };
+                skip::log(&file.rel_path, &reason);
                 summary.skipped += 1;
                 continue;
             }
         };
-        let text = String::from_utf8_lossy(&bytes);
-        let doc = to_document(
+        let (text, lossy) = match decode(&bytes) {
+            Decoded::Text(text) => (text, false),
+            Decoded::Lossy(text) => {
+                tracing::warn!(
+                    path = %file.rel_path,
+                    "note is not valid UTF-8; invalid bytes replaced and flagged invalid_utf8"
+                );
+                (text.into(), true)
+            }
+            Decoded::Binary => {
+                skip::log(&file.rel_path, &SkipReason::Binary);
+                summary.skipped += 1;
+                continue;
+            }
+        };
+        let mut doc = to_document(
             &source,
             doc_id.clone(),
             file,
             parse_note(&file.rel_path, &text),
+            lossy,
         );
+        let fitted = fit(&mut doc, opts.max_note_bytes, bytes.len() as u64).map_err(|source| {
+            PublishError::Encode {
+                id: doc_id.clone(),
+                source,
+            }
+        })?;
+        match fitted {
+            Fit::Whole => {}
+            Fit::Truncated { kept_body_bytes } => tracing::warn!(
+                path = %file.rel_path,
+                original_bytes = bytes.len(),
+                kept_body_bytes,
+                cap = opts.max_note_bytes,
+                "note over vault.max_note_bytes; body truncated and flagged truncated"
+            ),
+            Fit::TooLarge { bytes } => {
+                let reason = SkipReason::TooLarge {
+                    bytes,
+                    cap: opts.max_note_bytes,
+                };
+                skip::log(&file.rel_path, &reason);
+                summary.skipped += 1;
+                continue;
+            }
+        }
         let record = ItemRecord {
             doc_id,
             state: ItemState {
@@ -177,7 +226,13 @@ async fn run(
     Ok(())
 }
 
-fn to_document(source: &SourceRef, id: String, file: &VaultFile, note: ParsedNote) -> Document {
+fn to_document(
+    source: &SourceRef,
+    id: String,
+    file: &VaultFile,
+    note: ParsedNote,
+    invalid_utf8: bool,
+) -> Document {
     let mtime =
         DateTime::<Utc>::from_timestamp_nanos(file.mtime_ns.clamp(0, i64::MAX as i128) as i64);
     let mut metadata = Map::new();
@@ -194,6 +249,10 @@ fn to_document(source: &SourceRef, id: String, file: &VaultFile, note: ParsedNot
     }
     if let Some(err) = note.frontmatter_error {
         metadata.insert("frontmatter_error".into(), Value::String(err));
+    }
+    if invalid_utf8 {
+        // The text holds U+FFFD where the file had bytes that are not UTF-8.
+        metadata.insert("invalid_utf8".into(), Value::Bool(true));
     }
     let mut doc = Document {
         schema_version: SCHEMA_VERSION,
