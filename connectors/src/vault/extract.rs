@@ -156,8 +156,11 @@ mod tests {
     }
 
     #[test]
-    fn a_tilde_line_inside_a_backtick_fence_is_code() {
-        let body = "```\n~~~\n[[inside]]\n~~~\n#inside\n```\n[[outside]]\n";
+    fn inner_fences_of_another_kind_or_with_an_info_string_do_not_close() {
+        let body = "~~~~\n~~~\n[[in1]] #in1\n~~~\n~~~~\n\
+                    ````\n~~~\n```\n[[in2]]\n```\n~~~\n````\n\
+                    ```\n```js\n[[in3]] #in3\n```\n\
+                    [[outside]]\n";
         assert_eq!(targets(body), vec!["outside"]);
         assert!(tags(body).is_empty());
     }
