@@ -7,15 +7,12 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use chrono::{DateTime, Utc};
-use serde_json::{json, Map, Value};
+use serde_json::json;
 use tributary_core::config::KafkaConfig;
-use tributary_core::document::TextFormat;
-use tributary_core::{Body, Document, SourceRef, SCHEMA_VERSION};
+use tributary_core::{Document, SourceRef};
 
-use super::cap::{fit, Fit};
-use super::decode::{decode, Decoded};
-use super::note::{parse_note, ParsedNote};
-use super::scan::{scan, ScanError, VaultFile};
+use super::document::{note_document, NoteDocument};
+use super::scan::{scan, ScanError};
 use super::skip::{self, SkipReason};
 use crate::publish::{publish_and_record, Incomplete, PublishError, Publisher};
 use crate::state::{ItemRecord, ItemState, SyncStateStore};
@@ -123,53 +120,14 @@ async fn run(
                 continue;
             }
         };
-        let (text, lossy) = match decode(&bytes) {
-            Decoded::Text(text) => (text, false),
-            Decoded::Lossy(text) => {
-                tracing::warn!(
-                    path = %file.rel_path,
-                    "note is not valid UTF-8; invalid bytes replaced and flagged invalid_utf8"
-                );
-                (text.into(), true)
-            }
-            Decoded::Binary => {
-                skip::log(&file.rel_path, &SkipReason::Binary);
-                summary.skipped += 1;
-                continue;
-            }
-        };
-        let mut doc = to_document(
-            &source,
-            doc_id.clone(),
-            file,
-            parse_note(&file.rel_path, &text),
-            lossy,
-        );
-        let fitted = fit(&mut doc, opts.max_note_bytes, bytes.len() as u64).map_err(|source| {
-            PublishError::Encode {
-                id: doc_id.clone(),
-                source,
-            }
-        })?;
-        match fitted {
-            Fit::Whole => {}
-            Fit::Truncated { kept_body_bytes } => tracing::warn!(
-                path = %file.rel_path,
-                original_bytes = bytes.len(),
-                kept_body_bytes,
-                cap = opts.max_note_bytes,
-                "note over vault.max_note_bytes; body truncated and flagged truncated"
-            ),
-            Fit::TooLarge { bytes } => {
-                let reason = SkipReason::TooLarge {
-                    bytes,
-                    cap: opts.max_note_bytes,
-                };
+        let doc = match note_document(&source, doc_id.clone(), file, &bytes, opts.max_note_bytes)? {
+            NoteDocument::Publish(doc) => doc,
+            NoteDocument::Skip(reason) => {
                 skip::log(&file.rel_path, &reason);
                 summary.skipped += 1;
                 continue;
             }
-        }
+        };
         let record = ItemRecord {
             doc_id,
             state: ItemState {
@@ -224,54 +182,4 @@ async fn run(
         .finish_run(connector_id, watermark, &cursor, summary.published as i64)
         .await?;
     Ok(())
-}
-
-fn to_document(
-    source: &SourceRef,
-    id: String,
-    file: &VaultFile,
-    note: ParsedNote,
-    invalid_utf8: bool,
-) -> Document {
-    let mtime =
-        DateTime::<Utc>::from_timestamp_nanos(file.mtime_ns.clamp(0, i64::MAX as i128) as i64);
-    let mut metadata = Map::new();
-    metadata.insert("path".into(), Value::String(file.rel_path.clone()));
-    metadata.insert("tags".into(), json!(note.tags));
-    if !note.aliases.is_empty() {
-        metadata.insert("aliases".into(), json!(note.aliases));
-    }
-    if let Some(created) = note.created {
-        metadata.insert("created".into(), Value::String(created.to_rfc3339()));
-    }
-    if !note.frontmatter.is_empty() {
-        metadata.insert("frontmatter".into(), Value::Object(note.frontmatter));
-    }
-    if let Some(err) = note.frontmatter_error {
-        metadata.insert("frontmatter_error".into(), Value::String(err));
-    }
-    if invalid_utf8 {
-        // The text holds U+FFFD where the file had bytes that are not UTF-8.
-        metadata.insert("invalid_utf8".into(), Value::Bool(true));
-    }
-    let mut doc = Document {
-        schema_version: SCHEMA_VERSION,
-        id,
-        source: source.clone(),
-        title: note.title,
-        url: None,
-        body: Body {
-            format: TextFormat::Markdown,
-            text: note.body,
-            sections: Vec::new(),
-        },
-        metadata,
-        links: note.links,
-        updated_at: note.updated.unwrap_or(mtime),
-        deleted: false,
-        content_hash: String::new(),
-        chunks: Vec::new(),
-    };
-    doc.content_hash = doc.compute_content_hash();
-    doc
 }

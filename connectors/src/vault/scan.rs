@@ -188,6 +188,7 @@ pub fn scan(root: &Path) -> Result<ScanResult, ScanError> {
 mod tests {
     use std::os::unix::ffi::OsStrExt;
 
+    use super::super::test_log::{capture, warned_paths};
     use super::*;
 
     fn names(scanned: &ScanResult) -> Vec<&str> {
@@ -245,7 +246,15 @@ mod tests {
         link(&root.join("missing.md"), "dangling.md");
         link(&root.join("logo.png"), "logo-link.png"); // not a note: ignored
 
-        let scanned = scan(root).unwrap();
+        let (scanned, events) = capture(|| scan(root).unwrap());
+        // Leaving or dangling: warnings; inside: an info line. All name the file.
+        assert_eq!(warned_paths(&events), vec!["dangling.md", "shared"]);
+        let noted: Vec<&str> = events
+            .iter()
+            .filter(|e| e.level == tracing::Level::INFO)
+            .filter_map(|e| e.fields.get("path").map(String::as_str))
+            .collect();
+        assert_eq!(noted, vec!["alias.md", "sub-again"]);
         assert_eq!(names(&scanned), vec!["a.md", "sub/b.md"]);
         let secret = outside.path().canonicalize().unwrap().display().to_string();
         let found = skipped(&scanned);
@@ -280,8 +289,9 @@ mod tests {
             .expect("mkfifo runs");
         assert!(fifo.success());
 
-        let scanned = scan(root).unwrap();
+        let (scanned, events) = capture(|| scan(root).unwrap());
         assert_eq!(names(&scanned), vec!["folder.md/inner.md"]);
+        assert_eq!(warned_paths(&events), vec!["pipe.md", "sock.md"]);
         assert_eq!(
             skipped(&scanned),
             vec![
