@@ -398,7 +398,10 @@ async fn a_note_over_kafkas_message_limit_is_published_truncated_and_the_run_suc
     env.write_note("a.md", &note("A", "A small note."));
     env.write_note("b.md", &note("B", "Another small note."));
 
-    let summary = env.sync().await.expect("one big note must not fail the run");
+    let summary = env
+        .sync()
+        .await
+        .expect("one big note must not fail the run");
     assert_eq!(
         (summary.published, summary.failed, summary.skipped),
         (3, 0, 0)
@@ -412,7 +415,10 @@ async fn a_note_over_kafkas_message_limit_is_published_truncated_and_the_run_suc
     assert!(huge.body.text.len() > 800_000, "{}", huge.body.text.len());
     assert!(big_body.starts_with(&huge.body.text));
     assert!(serde_json::to_vec(huge).expect("json").len() <= env.config.vault.max_note_bytes);
-    assert!(docs[&TestEnv::doc_id("a.md")].metadata.get("truncated").is_none());
+    assert!(docs[&TestEnv::doc_id("a.md")]
+        .metadata
+        .get("truncated")
+        .is_none());
 
     // Recorded like any other note: the next run publishes nothing.
     let again = env.sync().await.expect("sync");
@@ -424,9 +430,15 @@ async fn notes_whose_names_are_not_utf8_get_distinct_ids_and_settle() {
     use std::os::unix::ffi::OsStrExt;
     let env = TestEnv::new().await;
     let root = env.vault.path();
-    for (name, text) in [(&b"caf\xe9.md"[..], "Latin-1 name one"), (b"caf\xe8.md", "Latin-1 name two")] {
-        std::fs::write(root.join(std::ffi::OsStr::from_bytes(name)), note("N", text))
-            .expect("write");
+    for (name, text) in [
+        (&b"caf\xe9.md"[..], "Latin-1 name one"),
+        (b"caf\xe8.md", "Latin-1 name two"),
+    ] {
+        std::fs::write(
+            root.join(std::ffi::OsStr::from_bytes(name)),
+            note("N", text),
+        )
+        .expect("write");
     }
     let first = env.sync().await.expect("sync");
     assert_eq!((first.published, first.skipped), (2, 0));
@@ -478,8 +490,11 @@ async fn binary_files_are_skipped_and_latin1_notes_flagged() {
 async fn symlinks_and_special_files_are_skipped_and_counted() {
     let env = TestEnv::new().await;
     let outside = tempfile::tempdir().expect("tempdir");
-    std::fs::write(outside.path().join("secret.md"), note("Secret", "Not for the index."))
-        .expect("write");
+    std::fs::write(
+        outside.path().join("secret.md"),
+        note("Secret", "Not for the index."),
+    )
+    .expect("write");
     let root = env.vault.path();
     env.write_note("notes/real.md", &note("Real", "The one true note."));
     std::os::unix::fs::symlink(root.join("notes/real.md"), root.join("alias.md")).expect("link");

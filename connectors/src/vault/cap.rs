@@ -62,7 +62,11 @@ fn cut_point(text: &str, excess: usize) -> usize {
 /// Makes `doc` fit in `max_bytes` of JSON; `original_bytes` is the note's
 /// size on disk, recorded when the body is cut. The content hash is
 /// recomputed whenever the document changes.
-pub fn fit(doc: &mut Document, max_bytes: usize, original_bytes: u64) -> Result<Fit, serde_json::Error> {
+pub fn fit(
+    doc: &mut Document,
+    max_bytes: usize,
+    original_bytes: u64,
+) -> Result<Fit, serde_json::Error> {
     if json_len(doc)? <= max_bytes {
         return Ok(Fit::Whole);
     }

@@ -259,7 +259,10 @@ mod tests {
         let secret = outside.path().canonicalize().unwrap().display().to_string();
         let found = skipped(&scanned);
         let paths: Vec<&str> = found.iter().map(|(p, _)| *p).collect();
-        assert_eq!(paths, vec!["alias.md", "dangling.md", "shared", "sub-again"]);
+        assert_eq!(
+            paths,
+            vec!["alias.md", "dangling.md", "shared", "sub-again"]
+        );
         assert_eq!(
             found[0].1,
             &SkipReason::SymlinkInsideVault {
@@ -267,7 +270,10 @@ mod tests {
             }
         );
         assert!(matches!(found[1].1, SkipReason::DanglingSymlink { .. }));
-        assert_eq!(found[2].1, &SkipReason::SymlinkLeavesVault { target: secret });
+        assert_eq!(
+            found[2].1,
+            &SkipReason::SymlinkLeavesVault { target: secret }
+        );
         assert_eq!(
             found[3].1,
             &SkipReason::SymlinkInsideVault {
@@ -292,6 +298,9 @@ mod tests {
         let (scanned, events) = capture(|| scan(root).unwrap());
         assert_eq!(names(&scanned), vec!["folder.md/inner.md"]);
         assert_eq!(warned_paths(&events), vec!["pipe.md", "sock.md"]);
+        assert!(events
+            .iter()
+            .all(|e| e.message == "not a regular file (FIFO, socket or device); skipped"));
         assert_eq!(
             skipped(&scanned),
             vec![
@@ -318,7 +327,11 @@ mod tests {
         let mut ids = names(&first);
         ids.sort_unstable();
         assert_eq!(ids, vec!["caf%E8.md", "caf%E9.md", "n%E9.md"]);
-        let real = first.files.iter().find(|f| f.rel_path == "n%E9.md").unwrap();
+        let real = first
+            .files
+            .iter()
+            .find(|f| f.rel_path == "n%E9.md")
+            .unwrap();
         assert_eq!(real.abs_path, root.canonicalize().unwrap().join("n%E9.md"));
         assert_eq!(skipped(&first), vec![("n%E9.md", &SkipReason::IdTaken)]);
 

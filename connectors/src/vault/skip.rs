@@ -70,34 +70,34 @@ impl Skipped {
 
 /// The log event of one skipped file.
 pub fn log(path: &str, reason: &SkipReason) {
-        match reason {
-            SkipReason::SymlinkLeavesVault { target } => {
-                tracing::warn!(path, target = %target, "symlink leaves the vault root; refused")
-            }
-            SkipReason::SymlinkInsideVault { target } => tracing::info!(
-                path,
-                target = %target,
-                "symlink to a note or folder inside the vault; skipped, the target is published under its own path"
-            ),
-            SkipReason::DanglingSymlink { error } => {
-                tracing::warn!(path, error = %error, "dangling symlink; skipped")
-            }
-            SkipReason::NotAFile => {
-                tracing::warn!(path, "not a regular file (FIFO, socket or device); skipped")
-            }
-            SkipReason::Unreadable { error } => {
-                tracing::warn!(path, error = %error, "cannot read vault entry; skipped")
-            }
-            SkipReason::IdTaken => tracing::warn!(
-                path,
-                "file name is not UTF-8 and its encoded form names another note; skipped"
-            ),
-            SkipReason::Binary => tracing::warn!(path, "binary file named .md; skipped"),
-            SkipReason::TooLarge { bytes, cap } => tracing::warn!(
-                path,
-                bytes,
-                cap,
-                "note over the size cap even without its body; skipped"
-            ),
+    match reason {
+        SkipReason::SymlinkLeavesVault { target } => {
+            tracing::warn!(path, target = %target, "symlink leaves the vault root; refused")
         }
+        SkipReason::SymlinkInsideVault { target } => tracing::info!(
+            path,
+            target = %target,
+            "symlink to a note or folder inside the vault; skipped, the target is published under its own path"
+        ),
+        SkipReason::DanglingSymlink { error } => {
+            tracing::warn!(path, error = %error, "dangling symlink; skipped")
+        }
+        SkipReason::NotAFile => {
+            tracing::warn!(path, "not a regular file (FIFO, socket or device); skipped")
+        }
+        SkipReason::Unreadable { error } => {
+            tracing::warn!(path, error = %error, "cannot read vault entry; skipped")
+        }
+        SkipReason::IdTaken => tracing::warn!(
+            path,
+            "file name is not UTF-8 and its encoded form names another note; skipped"
+        ),
+        SkipReason::Binary => tracing::warn!(path, "binary file named .md; skipped"),
+        SkipReason::TooLarge { bytes, cap } => tracing::warn!(
+            path,
+            bytes,
+            cap,
+            "note over the size cap even without its body; skipped"
+        ),
+    }
 }
