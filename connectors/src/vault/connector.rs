@@ -121,7 +121,7 @@ async fn run(
             }
         };
         let doc = match note_document(&source, doc_id.clone(), file, &bytes, opts.max_note_bytes)? {
-            NoteDocument::Publish(doc) => doc,
+            NoteDocument::Publish(doc) => *doc,
             NoteDocument::Skip(reason) => {
                 skip::log(&file.rel_path, &reason);
                 summary.skipped += 1;

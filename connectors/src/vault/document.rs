@@ -16,7 +16,7 @@ use crate::publish::PublishError;
 
 #[derive(Debug)]
 pub enum NoteDocument {
-    Publish(Document),
+    Publish(Box<Document>),
     Skip(SkipReason),
 }
 
@@ -64,7 +64,7 @@ pub fn note_document(
             }))
         }
     }
-    Ok(NoteDocument::Publish(doc))
+    Ok(NoteDocument::Publish(Box::new(doc)))
 }
 
 fn to_document(
