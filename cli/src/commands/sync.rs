@@ -26,6 +26,7 @@ pub async fn run(config: &Config, cmd: SyncCommand) -> anyhow::Result<ExitCode> 
                     .instance
                     .unwrap_or_else(|| config.vault.instance.clone()),
                 dry_run: args.dry_run,
+                max_note_bytes: config.vault.max_note_bytes,
             };
             let pool = super::connect_db(config).await?;
             let store = SyncStateStore::new(pool);

@@ -117,6 +117,7 @@ impl TestEnv {
             root: self.vault.path().to_path_buf(),
             instance: "test".into(),
             dry_run: false,
+            max_note_bytes: self.config.vault.max_note_bytes,
         };
         vault::sync(&opts, &self.config.kafka, &self.state()).await
     }

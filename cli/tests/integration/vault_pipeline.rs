@@ -1,6 +1,6 @@
 //! The walking skeleton, end to end: vault → Kafka → indexer → Qdrant Edge.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -8,7 +8,7 @@ use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::message::{Headers, Message};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use tokio_util::sync::CancellationToken;
-use tributary_core::kafka;
+use tributary_core::{kafka, Document};
 use tributary_indexer::embed::Embedder;
 use tributary_indexer::search::Searcher;
 use tributary_indexer::store::point_id;
@@ -365,4 +365,158 @@ async fn an_unparsable_message_is_dead_lettered_and_the_rest_indexed() {
         .map(|v| String::from_utf8_lossy(v).to_string())
         .expect("reason header");
     assert!(reason.contains("not valid JSON"), "{reason}");
+}
+
+/// Every message on the test's topic, in no particular order.
+async fn published(env: &TestEnv) -> Vec<Document> {
+    let expected = env.topic_messages() as usize;
+    let consumer: StreamConsumer = kafka::client_config(&env.config.kafka)
+        .set("group.id", crate::support::unique("vault-reader"))
+        .set("auto.offset.reset", "earliest")
+        .create()
+        .expect("consumer");
+    consumer
+        .subscribe(&[&env.config.kafka.topic])
+        .expect("subscribe");
+    let mut docs = Vec::with_capacity(expected);
+    while docs.len() < expected {
+        let msg = tokio::time::timeout(Duration::from_secs(30), consumer.recv())
+            .await
+            .expect("all messages within 30 s")
+            .expect("message");
+        docs.push(Document::from_json_bytes(msg.payload().expect("payload")).expect("document"));
+    }
+    docs
+}
+
+fn by_id(docs: Vec<Document>) -> HashMap<String, Document> {
+    docs.into_iter().map(|d| (d.id.clone(), d)).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_note_over_kafkas_message_limit_is_published_truncated_and_the_run_succeeds() {
+    let env = TestEnv::new().await;
+    // 1.5 MB: over Kafka's default ~1 MB message limit with the default cap.
+    let big_body = paragraphs("pasted logs", 10_000);
+    assert!(big_body.len() > 1_500_000);
+    let big = note("Pasted logs", &big_body);
+    env.write_note("logs/huge.md", &big);
+    env.write_note("a.md", &note("A", "A small note."));
+    env.write_note("b.md", &note("B", "Another small note."));
+
+    let summary = env
+        .sync()
+        .await
+        .expect("one big note must not fail the run");
+    assert_eq!(
+        (summary.published, summary.failed, summary.skipped),
+        (3, 0, 0)
+    );
+    let docs = by_id(published(&env).await);
+    assert_eq!(docs.len(), 3);
+    let huge = &docs[&TestEnv::doc_id("logs/huge.md")];
+    assert_eq!(huge.metadata["truncated"], true);
+    assert_eq!(huge.metadata["original_bytes"], big.len() as u64);
+    assert_eq!(huge.title, "Pasted logs");
+    assert!(huge.body.text.len() > 800_000, "{}", huge.body.text.len());
+    assert!(big_body.starts_with(&huge.body.text));
+    assert!(serde_json::to_vec(huge).expect("json").len() <= env.config.vault.max_note_bytes);
+    assert!(docs[&TestEnv::doc_id("a.md")]
+        .metadata
+        .get("truncated")
+        .is_none());
+
+    // Recorded like any other note: the next run publishes nothing.
+    let again = env.sync().await.expect("sync");
+    assert_eq!((again.published, again.unchanged), (0, 3));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notes_whose_names_are_not_utf8_get_distinct_ids_and_settle() {
+    use std::os::unix::ffi::OsStrExt;
+    let env = TestEnv::new().await;
+    let root = env.vault.path();
+    for (name, text) in [
+        (&b"caf\xe9.md"[..], "Latin-1 name one"),
+        (b"caf\xe8.md", "Latin-1 name two"),
+    ] {
+        std::fs::write(
+            root.join(std::ffi::OsStr::from_bytes(name)),
+            note("N", text),
+        )
+        .expect("write");
+    }
+    let first = env.sync().await.expect("sync");
+    assert_eq!((first.published, first.skipped), (2, 0));
+    let docs = by_id(published(&env).await);
+    let mut ids: Vec<&String> = docs.keys().collect();
+    ids.sort();
+    assert_eq!(
+        ids,
+        vec![&TestEnv::doc_id("caf%E8.md"), &TestEnv::doc_id("caf%E9.md")]
+    );
+    assert!(docs[&TestEnv::doc_id("caf%E9.md")]
+        .body
+        .text
+        .contains("name one"));
+
+    let again = env.sync().await.expect("sync");
+    assert_eq!((again.published, again.unchanged), (0, 2));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn binary_files_are_skipped_and_latin1_notes_flagged() {
+    let env = TestEnv::new().await;
+    env.write_note("good.md", &note("Good", "Plain UTF-8."));
+    std::fs::write(
+        env.vault.path().join("image.md"),
+        b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01\x00",
+    )
+    .expect("write");
+    std::fs::write(
+        env.vault.path().join("latin1.md"),
+        b"# Cr\xe8me br\xfbl\xe9e\n\nCaf\xe9 au lait.\n",
+    )
+    .expect("write");
+
+    let summary = env.sync().await.expect("sync");
+    assert_eq!((summary.published, summary.skipped), (2, 1));
+    let docs = by_id(published(&env).await);
+    assert!(!docs.contains_key(&TestEnv::doc_id("image.md")));
+    let latin1 = &docs[&TestEnv::doc_id("latin1.md")];
+    assert_eq!(latin1.metadata["invalid_utf8"], true);
+    assert!(latin1.body.text.contains("Caf\u{fffd} au lait"));
+    assert!(docs[&TestEnv::doc_id("good.md")]
+        .metadata
+        .get("invalid_utf8")
+        .is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn symlinks_and_special_files_are_skipped_and_counted() {
+    let env = TestEnv::new().await;
+    let outside = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        outside.path().join("secret.md"),
+        note("Secret", "Not for the index."),
+    )
+    .expect("write");
+    let root = env.vault.path();
+    env.write_note("notes/real.md", &note("Real", "The one true note."));
+    std::os::unix::fs::symlink(root.join("notes/real.md"), root.join("alias.md")).expect("link");
+    std::os::unix::fs::symlink(outside.path(), root.join("elsewhere")).expect("link");
+    let fifo = std::process::Command::new("mkfifo")
+        .arg(root.join("pipe.md"))
+        .status()
+        .expect("mkfifo runs");
+    assert!(fifo.success());
+
+    let summary = env.sync().await.expect("sync");
+    assert_eq!(
+        (summary.scanned, summary.published, summary.skipped),
+        (1, 1, 3)
+    );
+    let docs = by_id(published(&env).await);
+    let ids: Vec<&String> = docs.keys().collect();
+    assert_eq!(ids, vec![&TestEnv::doc_id("notes/real.md")]);
 }

@@ -7,13 +7,13 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use chrono::{DateTime, Utc};
-use serde_json::{json, Map, Value};
+use serde_json::json;
 use tributary_core::config::KafkaConfig;
-use tributary_core::document::TextFormat;
-use tributary_core::{Body, Document, SourceRef, SCHEMA_VERSION};
+use tributary_core::{Document, SourceRef};
 
-use super::note::{parse_note, ParsedNote};
-use super::scan::{scan, ScanError, VaultFile};
+use super::document::{note_document, NoteDocument};
+use super::scan::{scan, ScanError};
+use super::skip::{self, SkipReason};
 use crate::publish::{publish_and_record, Incomplete, PublishError, Publisher};
 use crate::state::{ItemRecord, ItemState, SyncStateStore};
 use crate::summary::SyncSummary;
@@ -27,6 +27,9 @@ pub struct VaultSyncOptions {
     pub instance: String,
     /// Report what would be published; publish and record nothing.
     pub dry_run: bool,
+    /// Largest document a note becomes, in bytes of JSON; a bigger note's
+    /// body is truncated to fit (see `cap`).
+    pub max_note_bytes: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -109,18 +112,22 @@ async fn run(
         let bytes = match tokio::fs::read(&file.abs_path).await {
             Ok(b) => b,
             Err(err) => {
-                tracing::warn!(path = %file.rel_path, error = %err, "cannot read note; skipped");
+                let reason = SkipReason::Unreadable {
+                    error: err.to_string(),
+                };
+                skip::log(&file.rel_path, &reason);
                 summary.skipped += 1;
                 continue;
             }
         };
-        let text = String::from_utf8_lossy(&bytes);
-        let doc = to_document(
-            &source,
-            doc_id.clone(),
-            file,
-            parse_note(&file.rel_path, &text),
-        );
+        let doc = match note_document(&source, doc_id.clone(), file, &bytes, opts.max_note_bytes)? {
+            NoteDocument::Publish(doc) => *doc,
+            NoteDocument::Skip(reason) => {
+                skip::log(&file.rel_path, &reason);
+                summary.skipped += 1;
+                continue;
+            }
+        };
         let record = ItemRecord {
             doc_id,
             state: ItemState {
@@ -175,44 +182,4 @@ async fn run(
         .finish_run(connector_id, watermark, &cursor, summary.published as i64)
         .await?;
     Ok(())
-}
-
-fn to_document(source: &SourceRef, id: String, file: &VaultFile, note: ParsedNote) -> Document {
-    let mtime =
-        DateTime::<Utc>::from_timestamp_nanos(file.mtime_ns.clamp(0, i64::MAX as i128) as i64);
-    let mut metadata = Map::new();
-    metadata.insert("path".into(), Value::String(file.rel_path.clone()));
-    metadata.insert("tags".into(), json!(note.tags));
-    if !note.aliases.is_empty() {
-        metadata.insert("aliases".into(), json!(note.aliases));
-    }
-    if let Some(created) = note.created {
-        metadata.insert("created".into(), Value::String(created.to_rfc3339()));
-    }
-    if !note.frontmatter.is_empty() {
-        metadata.insert("frontmatter".into(), Value::Object(note.frontmatter));
-    }
-    if let Some(err) = note.frontmatter_error {
-        metadata.insert("frontmatter_error".into(), Value::String(err));
-    }
-    let mut doc = Document {
-        schema_version: SCHEMA_VERSION,
-        id,
-        source: source.clone(),
-        title: note.title,
-        url: None,
-        body: Body {
-            format: TextFormat::Markdown,
-            text: note.body,
-            sections: Vec::new(),
-        },
-        metadata,
-        links: note.links,
-        updated_at: note.updated.unwrap_or(mtime),
-        deleted: false,
-        content_hash: String::new(),
-        chunks: Vec::new(),
-    };
-    doc.content_hash = doc.compute_content_hash();
-    doc
 }

@@ -1,13 +1,24 @@
 //! The markdown vault connector (an Obsidian-style folder of notes).
 //!
-//! `scan` walks the folder, `note` parses one file into a Document, and
-//! `connector` decides what changed since the last acknowledged run and
-//! publishes it.
+//! `scan` walks the folder (`rel_path` turns a path into id text, `skip`
+//! reports what is refused), `document` turns a file's bytes into the document
+//! published (`decode` makes text of them, `note` parses it, `extract` finds
+//! links and tags outside code, `cap` keeps it under Kafka's message size), and `connector` decides what changed
+//! since the last acknowledged run and publishes it.
 
+mod cap;
 mod connector;
+mod decode;
+mod document;
+mod extract;
 mod note;
+mod rel_path;
 mod scan;
+mod skip;
+#[cfg(test)]
+mod test_log;
 
 pub use connector::{sync, VaultSyncError, VaultSyncOptions};
 pub use note::{parse_note, ParsedNote};
 pub use scan::{scan, ScanResult, VaultFile};
+pub use skip::{SkipReason, Skipped};

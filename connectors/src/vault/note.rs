@@ -1,28 +1,14 @@
-//! One note: YAML frontmatter, `[[wikilinks]]`, `[[target|alias]]`,
-//! `![[embeds]]`, `#tags` and URLs. Never fails: broken frontmatter becomes a
+//! One note: YAML frontmatter, then the links, tags and title `extract`
+//! finds in the body. Never fails: broken frontmatter becomes a
 //! warning recorded in the document's metadata, and the body is still ingested.
 
 use std::collections::BTreeSet;
-use std::sync::LazyLock;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
-use regex::Regex;
 use serde_json::{Map, Value};
 use tributary_core::Link;
 
-static WIKILINK: LazyLock<Regex> = LazyLock::new(|| {
-    // ![[target#heading|alias]]: the target stops at '#', '^' or '|'.
-    Regex::new(r"(!)?\[\[([^\[\]|#^]*)(?:[#^][^\[\]|]*)?(?:\|([^\[\]]*))?\]\]")
-        .expect("static regex")
-});
-static TAG: LazyLock<Regex> = LazyLock::new(|| {
-    // Obsidian tags start with a letter or '_' (so "#1" and "# Heading" are not tags).
-    Regex::new(r"(?:^|[\s(,])#([\p{L}_][\p{L}\p{N}_/-]*)").expect("static regex")
-});
-static URL: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r#"https?://[^\s<>()\[\]"'`]+"#).expect("static regex"));
-static INLINE_CODE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"`[^`]*`").expect("static regex"));
+use super::extract::extract;
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ParsedNote {
@@ -55,10 +41,20 @@ fn split_frontmatter(text: &str) -> Option<(&str, &str)> {
     None
 }
 
-fn string_list(value: &Value) -> Vec<String> {
-    let items: Vec<String> = match value {
-        Value::String(s) => s.split([',', ' ']).map(str::to_string).collect(),
-        Value::Array(a) => a
+/// How a frontmatter string (not a list) is read.
+#[derive(Clone, Copy)]
+enum Scalar {
+    /// `tags: a, b c`: Obsidian splits a tag string at commas and spaces.
+    Split,
+    /// `aliases: File formats`: a string is one alias, spaces and all.
+    Whole,
+}
+
+fn string_list(value: &Value, scalar: Scalar) -> Vec<String> {
+    let items: Vec<String> = match (value, scalar) {
+        (Value::String(s), Scalar::Split) => s.split([',', ' ']).map(str::to_string).collect(),
+        (Value::String(s), Scalar::Whole) => vec![s.clone()],
+        (Value::Array(a), _) => a
             .iter()
             .filter_map(|v| match v {
                 Value::String(s) => Some(s.clone()),
@@ -103,6 +99,9 @@ fn file_stem(rel_path: &str) -> String {
 
 /// Parses a note; `rel_path` supplies the fallback title.
 pub fn parse_note(rel_path: &str, text: &str) -> ParsedNote {
+    // Editors on Windows save a UTF-8 byte order mark; before the `---` it
+    // would hide the frontmatter and leave the YAML in the body.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut note = ParsedNote::default();
     let mut fm_title = None;
     let body = match split_frontmatter(text) {
@@ -116,8 +115,10 @@ pub fn parse_note(rel_path: &str, text: &str) -> ParsedNote {
                     for (key, value) in map {
                         match key.as_str() {
                             "title" => fm_title = value.as_str().map(str::to_string),
-                            "tags" | "tag" => note.tags.extend(string_list(&value)),
-                            "aliases" | "alias" => note.aliases.extend(string_list(&value)),
+                            "tags" | "tag" => note.tags.extend(string_list(&value, Scalar::Split)),
+                            "aliases" | "alias" => {
+                                note.aliases.extend(string_list(&value, Scalar::Whole))
+                            }
                             "created" | "date" => {
                                 note.created = parse_date(&value);
                                 note.frontmatter.insert(key, value);
@@ -143,73 +144,15 @@ pub fn parse_note(rel_path: &str, text: &str) -> ParsedNote {
         tracing::warn!(path = rel_path, error = %err, "broken frontmatter; body ingested without it");
     }
 
+    let extracted = extract(body);
     let mut tags: BTreeSet<String> = note.tags.drain(..).collect();
-    let mut links: Vec<Link> = Vec::new();
-    let mut seen_links = BTreeSet::new();
-    let mut first_h1 = None;
-    let mut fence: Option<&str> = None;
-    for line in body.lines() {
-        let trimmed = line.trim_start();
-        // Nothing inside fenced code is a link, tag or heading.
-        if let Some(open) = fence {
-            if trimmed.starts_with(open) {
-                fence = None;
-            }
-            continue;
-        }
-        if trimmed.starts_with("```") || trimmed.starts_with("~~~") {
-            fence = Some(&trimmed[..3]);
-            continue;
-        }
-        if first_h1.is_none() {
-            if let Some(h) = trimmed.strip_prefix("# ") {
-                first_h1 = Some(h.trim().to_string());
-            }
-        }
-        let line = INLINE_CODE.replace_all(line, "");
-        for cap in WIKILINK.captures_iter(&line) {
-            let target = cap.get(2).map_or("", |m| m.as_str()).trim();
-            if target.is_empty() {
-                continue; // [[#heading]]: a link within this note
-            }
-            let kind = if cap.get(1).is_some() {
-                "embed"
-            } else {
-                "wikilink"
-            };
-            let alias = cap
-                .get(3)
-                .map(|m| m.as_str().trim().to_string())
-                .filter(|a| !a.is_empty());
-            if seen_links.insert((kind, target.to_string())) {
-                links.push(Link {
-                    target: target.to_string(),
-                    kind: kind.into(),
-                    alias,
-                });
-            }
-        }
-        let without_links = WIKILINK.replace_all(&line, "");
-        for cap in TAG.captures_iter(&without_links) {
-            tags.insert(cap[1].trim_end_matches('/').to_string());
-        }
-        for m in URL.find_iter(&without_links) {
-            let url = m.as_str().trim_end_matches(['.', ',', ';', ':', '!', '?']);
-            if seen_links.insert(("url", url.to_string())) {
-                links.push(Link {
-                    target: url.to_string(),
-                    kind: "url".into(),
-                    alias: None,
-                });
-            }
-        }
-    }
+    tags.extend(extracted.tags);
     note.title = fm_title
         .filter(|t| !t.trim().is_empty())
-        .or(first_h1)
+        .or(extracted.first_h1)
         .unwrap_or_else(|| file_stem(rel_path));
     note.tags = tags.into_iter().collect();
-    note.links = links;
+    note.links = extracted.links;
     note.body = body.to_string();
     note
 }
@@ -273,5 +216,30 @@ mod tests {
             parse_note("a/c.md", "---\nnot closed").body,
             "---\nnot closed"
         );
+    }
+
+    #[test]
+    fn a_byte_order_mark_does_not_hide_the_frontmatter() {
+        let note = parse_note(
+            "win.md",
+            "\u{feff}---\ntitle: Saved on Windows\ntags: [ops]\naliases: [Win]\n---\nBody\n",
+        );
+        assert_eq!(note.title, "Saved on Windows");
+        assert_eq!(note.tags, vec!["ops"]);
+        assert_eq!(note.aliases, vec!["Win"]);
+        assert_eq!(note.body, "Body\n");
+        assert!(note.frontmatter_error.is_none());
+    }
+
+    #[test]
+    fn a_scalar_alias_is_one_alias_and_scalar_tags_split() {
+        let note = parse_note(
+            "f.md",
+            "---\naliases: File formats\ntags: ops, kafka infra\n---\n",
+        );
+        assert_eq!(note.aliases, vec!["File formats"]);
+        assert_eq!(note.tags, vec!["infra", "kafka", "ops"]);
+        let listed = parse_note("g.md", "---\naliases: [File formats, Formats]\n---\n");
+        assert_eq!(listed.aliases, vec!["File formats", "Formats"]);
     }
 }

@@ -1,17 +1,25 @@
 //! Walks a vault: every `*.md` under the root, hidden folders (`.obsidian`,
-//! `.git`, `.trash`) skipped, symlinks followed only while they stay inside
-//! the root. Symlinks that leave it are refused with a warning, since
-//! publishing whatever a link points at would leak files the vault owner
-//! never meant to share.
+//! `.git`, `.trash`) skipped. Symlinks are never followed: one that leaves
+//! the vault is refused (publishing whatever it points at would leak files
+//! the owner never meant to share), one that stays inside is skipped since
+//! its target is published under its own path (a second id for the same
+//! note would index it twice). Those, dangling links, and FIFOs or other
+//! special files named `*.md` are all reported, each with its path.
 
+use std::collections::HashSet;
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
 use walkdir::WalkDir;
 
+use super::rel_path::rel_path_text;
+use super::skip::{SkipReason, Skipped};
+
 #[derive(Debug, Clone)]
 pub struct VaultFile {
-    /// Path relative to the vault root, with `/` separators: the document id.
+    /// Path relative to the vault root, with `/` separators: the document id
+    /// (non-UTF-8 bytes percent-encoded, see `rel_path`).
     pub rel_path: String,
     pub abs_path: PathBuf,
     pub size: u64,
@@ -29,8 +37,8 @@ impl VaultFile {
 #[derive(Debug, Default)]
 pub struct ScanResult {
     pub files: Vec<VaultFile>,
-    /// Paths refused (symlink out of the vault) or unreadable, with why.
-    pub skipped: Vec<(String, String)>,
+    /// Entries refused or unreadable, with why (each already logged).
+    pub skipped: Vec<Skipped>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -42,8 +50,37 @@ pub enum ScanError {
     },
 }
 
-fn is_hidden(name: &std::ffi::OsStr) -> bool {
-    name.to_str().is_some_and(|s| s.starts_with('.'))
+fn is_hidden(name: &OsStr) -> bool {
+    name.as_encoded_bytes().starts_with(b".")
+}
+
+fn is_note_name(path: &Path) -> bool {
+    path.extension() == Some(OsStr::new("md"))
+}
+
+/// Why a symlink is skipped; `None` for one that is no note's business (a
+/// link named `logo.png` to a file).
+fn symlink_reason(root: &Path, link: &Path) -> Option<SkipReason> {
+    let note_name = is_note_name(link);
+    let target = match link.canonicalize() {
+        Ok(t) => t,
+        Err(err) => {
+            return note_name.then(|| SkipReason::DanglingSymlink {
+                error: err.to_string(),
+            })
+        }
+    };
+    if !note_name && !target.is_dir() {
+        return None;
+    }
+    Some(match target.strip_prefix(root) {
+        Ok(inside) => SkipReason::SymlinkInsideVault {
+            target: rel_path_text(inside).0,
+        },
+        Err(_) => SkipReason::SymlinkLeavesVault {
+            target: target.display().to_string(),
+        },
+    })
 }
 
 pub fn scan(root: &Path) -> Result<ScanResult, ScanError> {
@@ -58,6 +95,8 @@ pub fn scan(root: &Path) -> Result<ScanResult, ScanError> {
         });
     }
     let mut result = ScanResult::default();
+    // Notes whose names needed encoding, checked against the others below.
+    let mut encoded = Vec::new();
     let walker = WalkDir::new(&root)
         .follow_links(false)
         .sort_by_file_name()
@@ -67,54 +106,48 @@ pub fn scan(root: &Path) -> Result<ScanResult, ScanError> {
         let entry = match entry {
             Ok(e) => e,
             Err(err) => {
-                let path = err
-                    .path()
-                    .map(|p| p.display().to_string())
-                    .unwrap_or_default();
-                tracing::warn!(path, error = %err, "cannot read vault entry; skipped");
-                result.skipped.push((path, err.to_string()));
+                let path = err.path().map_or_else(String::new, |p| {
+                    p.strip_prefix(&root)
+                        .map_or_else(|_| p.display().to_string(), |rel| rel_path_text(rel).0)
+                });
+                let reason = SkipReason::Unreadable {
+                    error: err.to_string(),
+                };
+                result.skipped.push(Skipped::new(path, reason));
                 continue;
             }
         };
-        let path = entry.path();
-        if path.extension().and_then(|e| e.to_str()) != Some("md") {
+        if entry.depth() == 0 {
             continue;
         }
-        let rel_path = match path.strip_prefix(&root) {
-            Ok(rel) => rel
-                .components()
-                .map(|c| c.as_os_str().to_string_lossy())
-                .collect::<Vec<_>>()
-                .join("/"),
-            Err(_) => continue,
+        let path = entry.path();
+        let Ok(rel) = path.strip_prefix(&root) else {
+            continue;
         };
-        if entry.path_is_symlink() {
-            match path.canonicalize() {
-                Ok(target) if target.starts_with(&root) => {}
-                Ok(target) => {
-                    tracing::warn!(path = %rel_path, target = %target.display(),
-                        "symlink leaves the vault root; refused");
-                    result
-                        .skipped
-                        .push((rel_path, "symlink leaves the vault root".into()));
-                    continue;
-                }
-                Err(err) => {
-                    tracing::warn!(path = %rel_path, error = %err, "dangling symlink; skipped");
-                    result
-                        .skipped
-                        .push((rel_path, format!("dangling symlink: {err}")));
-                    continue;
-                }
+        let (rel_path, was_encoded) = rel_path_text(rel);
+        let file_type = entry.file_type();
+        if file_type.is_symlink() {
+            if let Some(reason) = symlink_reason(&root, path) {
+                result.skipped.push(Skipped::new(rel_path, reason));
             }
+            continue;
         }
-        // metadata() follows the (checked) symlink to the file it names.
-        let meta = match std::fs::metadata(path) {
-            Ok(m) if m.is_file() => m,
-            Ok(_) => continue,
+        if file_type.is_dir() || !is_note_name(path) {
+            continue;
+        }
+        if !file_type.is_file() {
+            result
+                .skipped
+                .push(Skipped::new(rel_path, SkipReason::NotAFile));
+            continue;
+        }
+        let meta = match entry.metadata() {
+            Ok(m) => m,
             Err(err) => {
-                tracing::warn!(path = %rel_path, error = %err, "cannot stat note; skipped");
-                result.skipped.push((rel_path, err.to_string()));
+                let reason = SkipReason::Unreadable {
+                    error: err.to_string(),
+                };
+                result.skipped.push(Skipped::new(rel_path, reason));
                 continue;
             }
         };
@@ -123,19 +156,52 @@ pub fn scan(root: &Path) -> Result<ScanResult, ScanError> {
             .ok()
             .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
             .map_or(0, |d| d.as_nanos() as i128);
-        result.files.push(VaultFile {
+        let file = VaultFile {
             rel_path,
             abs_path: path.to_path_buf(),
             size: meta.len(),
             mtime_ns,
-        });
+        };
+        if was_encoded {
+            encoded.push(file);
+        } else {
+            result.files.push(file);
+        }
+    }
+    if !encoded.is_empty() {
+        // `caf%E9.md` may be a real UTF-8 name too; that note keeps the id.
+        let native: HashSet<&str> = result.files.iter().map(|f| f.rel_path.as_str()).collect();
+        let (taken, free): (Vec<VaultFile>, Vec<VaultFile>) = encoded
+            .into_iter()
+            .partition(|f| native.contains(f.rel_path.as_str()));
+        for file in taken {
+            result
+                .skipped
+                .push(Skipped::new(file.rel_path, SkipReason::IdTaken));
+        }
+        result.files.extend(free);
     }
     Ok(result)
 }
 
-#[cfg(test)]
+#[cfg(all(test, unix))]
 mod tests {
+    use std::os::unix::ffi::OsStrExt;
+
+    use super::super::test_log::{capture, warned_paths};
     use super::*;
+
+    fn names(scanned: &ScanResult) -> Vec<&str> {
+        scanned.files.iter().map(|f| f.rel_path.as_str()).collect()
+    }
+
+    fn skipped(scanned: &ScanResult) -> Vec<(&str, &SkipReason)> {
+        scanned
+            .skipped
+            .iter()
+            .map(|s| (s.path.as_str(), &s.reason))
+            .collect()
+    }
 
     #[test]
     fn finds_notes_skips_hidden_and_refuses_escaping_symlinks() {
@@ -150,13 +216,127 @@ mod tests {
         std::fs::write(root.join("c.txt"), "not markdown").unwrap();
         std::fs::write(root.join(".obsidian/w.md"), "hidden").unwrap();
         std::os::unix::fs::symlink(outside.path().join("secret.md"), root.join("leak.md")).unwrap();
-        std::os::unix::fs::symlink(root.join("a.md"), root.join("alias.md")).unwrap();
 
         let scanned = scan(root).unwrap();
-        let names: Vec<_> = scanned.files.iter().map(|f| f.rel_path.as_str()).collect();
-        assert_eq!(names, vec!["a.md", "alias.md", "sub/b.md"]);
+        assert_eq!(names(&scanned), vec!["a.md", "sub/b.md"]);
         assert_eq!(scanned.skipped.len(), 1);
-        assert_eq!(scanned.skipped[0].0, "leak.md");
+        assert_eq!(scanned.skipped[0].path, "leak.md");
+        assert!(matches!(
+            scanned.skipped[0].reason,
+            SkipReason::SymlinkLeavesVault { .. }
+        ));
+    }
+
+    #[test]
+    fn symlinks_are_never_followed_and_always_reported() {
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("secret.md"), "top secret").unwrap();
+        let vault = tempfile::tempdir().unwrap();
+        let root = vault.path();
+        std::fs::create_dir_all(root.join("sub")).unwrap();
+        std::fs::write(root.join("a.md"), "a").unwrap();
+        std::fs::write(root.join("sub/b.md"), "b").unwrap();
+        std::fs::write(root.join("logo.png"), "png").unwrap();
+        let link = |target: &Path, name: &str| {
+            std::os::unix::fs::symlink(target, root.join(name)).unwrap();
+        };
+        link(outside.path(), "shared"); // a folder leaving the vault
+        link(&root.join("sub"), "sub-again"); // a folder inside it
+        link(&root.join("a.md"), "alias.md"); // a note inside it
+        link(&root.join("missing.md"), "dangling.md");
+        link(&root.join("logo.png"), "logo-link.png"); // not a note: ignored
+
+        let (scanned, events) = capture(|| scan(root).unwrap());
+        // Leaving or dangling: warnings; inside: an info line. All name the file.
+        assert_eq!(warned_paths(&events), vec!["dangling.md", "shared"]);
+        let noted: Vec<&str> = events
+            .iter()
+            .filter(|e| e.level == tracing::Level::INFO)
+            .filter_map(|e| e.fields.get("path").map(String::as_str))
+            .collect();
+        assert_eq!(noted, vec!["alias.md", "sub-again"]);
+        assert_eq!(names(&scanned), vec!["a.md", "sub/b.md"]);
+        let secret = outside.path().canonicalize().unwrap().display().to_string();
+        let found = skipped(&scanned);
+        let paths: Vec<&str> = found.iter().map(|(p, _)| *p).collect();
+        assert_eq!(
+            paths,
+            vec!["alias.md", "dangling.md", "shared", "sub-again"]
+        );
+        assert_eq!(
+            found[0].1,
+            &SkipReason::SymlinkInsideVault {
+                target: "a.md".into()
+            }
+        );
+        assert!(matches!(found[1].1, SkipReason::DanglingSymlink { .. }));
+        assert_eq!(
+            found[2].1,
+            &SkipReason::SymlinkLeavesVault { target: secret }
+        );
+        assert_eq!(
+            found[3].1,
+            &SkipReason::SymlinkInsideVault {
+                target: "sub".into()
+            }
+        );
+    }
+
+    #[test]
+    fn special_files_named_md_are_reported_and_directories_named_md_walked() {
+        let vault = tempfile::tempdir().unwrap();
+        let root = vault.path();
+        std::fs::create_dir_all(root.join("folder.md")).unwrap();
+        std::fs::write(root.join("folder.md/inner.md"), "x").unwrap();
+        let _socket = std::os::unix::net::UnixListener::bind(root.join("sock.md")).unwrap();
+        let fifo = std::process::Command::new("mkfifo")
+            .arg(root.join("pipe.md"))
+            .status()
+            .expect("mkfifo runs");
+        assert!(fifo.success());
+
+        let (scanned, events) = capture(|| scan(root).unwrap());
+        assert_eq!(names(&scanned), vec!["folder.md/inner.md"]);
+        assert_eq!(warned_paths(&events), vec!["pipe.md", "sock.md"]);
+        assert!(events
+            .iter()
+            .all(|e| e.message == "not a regular file (FIFO, socket or device); skipped"));
+        assert_eq!(
+            skipped(&scanned),
+            vec![
+                ("pipe.md", &SkipReason::NotAFile),
+                ("sock.md", &SkipReason::NotAFile)
+            ]
+        );
+    }
+
+    #[test]
+    fn non_utf8_names_get_distinct_stable_ids() {
+        let vault = tempfile::tempdir().unwrap();
+        let root = vault.path();
+        let name = |bytes: &[u8]| root.join(OsStr::from_bytes(bytes));
+        std::fs::write(name(b"caf\xe9.md"), "one").unwrap();
+        std::fs::write(name(b"caf\xe8.md"), "two").unwrap();
+        std::fs::create_dir(name(b".hid\xe9")).unwrap();
+        std::fs::write(name(b".hid\xe9/x.md"), "hidden").unwrap();
+        // Its UTF-8 name is what the encoded Latin-1 name would be.
+        std::fs::write(root.join("n%E9.md"), "real").unwrap();
+        std::fs::write(name(b"n\xe9.md"), "clash").unwrap();
+
+        let first = scan(root).unwrap();
+        let mut ids = names(&first);
+        ids.sort_unstable();
+        assert_eq!(ids, vec!["caf%E8.md", "caf%E9.md", "n%E9.md"]);
+        let real = first
+            .files
+            .iter()
+            .find(|f| f.rel_path == "n%E9.md")
+            .unwrap();
+        assert_eq!(real.abs_path, root.canonicalize().unwrap().join("n%E9.md"));
+        assert_eq!(skipped(&first), vec![("n%E9.md", &SkipReason::IdTaken)]);
+
+        let again = scan(root).unwrap();
+        assert_eq!(names(&again), names(&first));
     }
 
     #[test]

@@ -11,6 +11,12 @@ pub struct VaultConfig {
     pub path: Option<PathBuf>,
     /// Instance name, part of every document id: `vault:<instance>:<path>`.
     pub instance: String,
+    /// Largest document a note becomes, in bytes of its JSON (text,
+    /// frontmatter, links); a bigger note's body is truncated to fit and
+    /// flagged `truncated`. The default leaves room under Kafka's default
+    /// 1 MB message limit for the key and headers; raise it together with
+    /// Kafka's limits.
+    pub max_note_bytes: usize,
 }
 
 impl Default for VaultConfig {
@@ -18,6 +24,7 @@ impl Default for VaultConfig {
         VaultConfig {
             path: None,
             instance: "default".into(),
+            max_note_bytes: 900_000,
         }
     }
 }
