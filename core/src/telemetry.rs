@@ -92,18 +92,21 @@ mod tests {
         let probe = Probe(Arc::clone(&seen));
         with_default(subscriber.with(probe), || {
             // A dynamic target needs the `log` record path, as qdrant-edge uses.
-            let record = log::Record::builder()
-                .target(target)
-                .level(match level {
-                    tracing::Level::ERROR => log::Level::Error,
-                    tracing::Level::WARN => log::Level::Warn,
-                    tracing::Level::INFO => log::Level::Info,
-                    tracing::Level::DEBUG => log::Level::Debug,
-                    tracing::Level::TRACE => log::Level::Trace,
-                })
-                .args(format_args!("probe"))
-                .build();
-            tracing_log::format_trace(&record).expect("dispatch");
+            let level = match level {
+                tracing::Level::ERROR => log::Level::Error,
+                tracing::Level::WARN => log::Level::Warn,
+                tracing::Level::INFO => log::Level::Info,
+                tracing::Level::DEBUG => log::Level::Debug,
+                tracing::Level::TRACE => log::Level::Trace,
+            };
+            tracing_log::format_trace(
+                &log::Record::builder()
+                    .target(target)
+                    .level(level)
+                    .args(format_args!("probe"))
+                    .build(),
+            )
+            .expect("dispatch");
         });
         seen.load(Ordering::SeqCst)
     }
