@@ -61,7 +61,11 @@ mod tests {
     #[test]
     fn a_skipped_cause_still_hides_what_it_repeated() {
         // outer includes middle, middle includes inner: only outer is shown.
-        let chain = strings(&["db: migrate: io: refused", "migrate: io: refused", "io: refused"]);
+        let chain = strings(&[
+            "db: migrate: io: refused",
+            "migrate: io: refused",
+            "io: refused",
+        ]);
         assert_eq!(dedup_chain(&chain), "db: migrate: io: refused");
     }
 

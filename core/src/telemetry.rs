@@ -138,11 +138,19 @@ mod tests {
     fn our_warnings_and_other_qdrant_edge_warnings_are_kept() {
         use tracing::Level;
         for rust_log in [Some("warn"), Some("info")] {
-            assert!(enabled(rust_log, "tributary_indexer::consumer", Level::WARN));
+            assert!(enabled(
+                rust_log,
+                "tributary_indexer::consumer",
+                Level::WARN
+            ));
             assert!(enabled(rust_log, "qdrant_edge::wal", Level::WARN));
         }
         assert!(enabled(None, "tributary_indexer::consumer", Level::INFO));
-        assert!(!enabled(Some("warn"), "tributary_indexer::consumer", Level::INFO));
+        assert!(!enabled(
+            Some("warn"),
+            "tributary_indexer::consumer",
+            Level::INFO
+        ));
     }
 
     #[test]

@@ -342,7 +342,10 @@ fn search_on_a_mistyped_store_path_fails_naming_it() {
     assert!(!out.status.success(), "{}", stderr_of(&out));
     let line = error_line(&out);
     assert!(line.contains(&typo.display().to_string()), "{line}");
-    assert!(!typo.exists(), "search created a store at the mistyped path");
+    assert!(
+        !typo.exists(),
+        "search created a store at the mistyped path"
+    );
     assert!(!String::from_utf8_lossy(&out.stdout).contains("no hits"));
 }
 
@@ -399,7 +402,10 @@ async fn qdrant_edge_start_up_warnings_are_not_shown() {
         .expect("run");
     let stderr = stderr_of(&out);
     ok(out, "index");
-    for noise in ["Feature flags not initialized", "MULTI_MMAP_SUPPORT_CHECK_RESULT"] {
+    for noise in [
+        "Feature flags not initialized",
+        "MULTI_MMAP_SUPPORT_CHECK_RESULT",
+    ] {
         assert!(!stderr.contains(noise), "{noise} shown:\n{stderr}");
     }
 }

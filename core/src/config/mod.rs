@@ -69,9 +69,8 @@ impl Config {
         // The defaults reach figment by serialising `Config::default()`, and
         // a `Secret` serialises as `***` so that it never leaks into a dump:
         // the default URL is therefore given again, as a plain string.
-        let mut figment = Figment::from(Serialized::defaults(Config::default())).merge(
-            Serialized::default("database.url", DEFAULT_DATABASE_URL),
-        );
+        let mut figment = Figment::from(Serialized::defaults(Config::default()))
+            .merge(Serialized::default("database.url", DEFAULT_DATABASE_URL));
         if let Some(path) = file {
             if !path.exists() {
                 return Err(ConfigError::MissingFile(path.to_path_buf()));

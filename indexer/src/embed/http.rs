@@ -347,7 +347,9 @@ mod tests {
             .port();
         let message = failure(format!("http://127.0.0.1:{port}"), Duration::from_secs(5)).await;
         assert!(
-            message.contains(&format!("connection refused by http://127.0.0.1:{port}/v1/embeddings")),
+            message.contains(&format!(
+                "connection refused by http://127.0.0.1:{port}/v1/embeddings"
+            )),
             "{message}"
         );
         assert!(!message.contains("error sending request"), "{message}");
@@ -373,7 +375,9 @@ mod tests {
         drop(done);
         held.join().expect("listener thread");
         assert!(
-            message.contains(&format!("no response from http://127.0.0.1:{port}/v1/embeddings within 300ms")),
+            message.contains(&format!(
+                "no response from http://127.0.0.1:{port}/v1/embeddings within 300ms"
+            )),
             "{message}"
         );
         assert!(!message.contains("hunter"), "credentials leaked: {message}");

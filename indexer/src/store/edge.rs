@@ -392,14 +392,20 @@ mod tests {
     async fn a_reader_never_creates_a_store() {
         let dir = tempfile::tempdir().expect("tempdir");
         let typo = dir.path().join("qdrnat");
-        let err = EdgeStore::open_existing(&typo, 4).await.err().expect("refused");
+        let err = EdgeStore::open_existing(&typo, 4)
+            .await
+            .err()
+            .expect("refused");
         let message = err.to_string();
         assert!(message.contains(&typo.display().to_string()), "{message}");
         assert!(message.contains("no such directory"), "{message}");
         assert!(!typo.exists(), "the mistyped path was created");
 
         // An existing directory that is not a store is refused and left alone.
-        let err = EdgeStore::open_existing(dir.path(), 4).await.err().expect("refused");
+        let err = EdgeStore::open_existing(dir.path(), 4)
+            .await
+            .err()
+            .expect("refused");
         assert!(err.to_string().contains("not a vector store"), "{err}");
         assert!(!dir.path().join(EDGE_CONFIG_FILE).exists());
     }
