@@ -2,6 +2,7 @@
 
 mod cli;
 mod commands;
+mod report;
 
 use clap::Parser;
 
@@ -22,9 +23,9 @@ fn main() -> std::process::ExitCode {
     match runtime.block_on(commands::run(cli)) {
         Ok(code) => code,
         Err(err) => {
-            // `{:#}` prints the whole context chain on one line.
-            tracing::error!(error = format!("{err:#}"), "command failed");
-            eprintln!("error: {err:#}");
+            let message = report::error_chain(&err);
+            tracing::error!(error = %message, "command failed");
+            eprintln!("error: {message}");
             std::process::ExitCode::FAILURE
         }
     }

@@ -14,6 +14,17 @@ pub enum SearchError {
     Embed(#[from] EmbedError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// Every vector is "near" an empty query's: its hits would be arbitrary.
+    #[error("the search query is empty; say what to look for")]
+    EmptyQuery,
+}
+
+/// The query to embed, or [`SearchError::EmptyQuery`] when it has no words.
+pub fn check_query(query: &str) -> Result<&str, SearchError> {
+    if query.trim().is_empty() {
+        return Err(SearchError::EmptyQuery);
+    }
+    Ok(query)
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -63,6 +74,7 @@ impl Searcher {
         source: Option<String>,
         limit: usize,
     ) -> Result<Vec<SearchHit>, SearchError> {
+        let query = check_query(query)?;
         let mut vectors = self.embedder.embed(vec![query.to_string()]).await?;
         let Some(vector) = vectors.pop() else {
             return Ok(Vec::new());
@@ -97,7 +109,18 @@ impl Searcher {
 
 #[cfg(test)]
 mod tests {
-    use super::snippet;
+    use super::{check_query, snippet, SearchError};
+
+    #[test]
+    fn a_query_without_words_is_refused() {
+        for blank in ["", "   ", "\t\n "] {
+            assert!(
+                matches!(check_query(blank), Err(SearchError::EmptyQuery)),
+                "{blank:?}"
+            );
+        }
+        assert_eq!(check_query(" pg failover ").ok(), Some(" pg failover "));
+    }
 
     #[test]
     fn snippet_drops_header_and_cuts_at_a_word() {

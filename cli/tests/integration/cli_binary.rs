@@ -208,3 +208,225 @@ async fn sigterm_stops_the_indexer_cleanly() {
     };
     assert!(exit.success(), "indexer exited with {exit} on SIGTERM");
 }
+
+/// The binary with nothing but `PATH` and `HOME` from this environment: no
+/// `DATABASE_URL`, no `RUST_LOG`, nothing the test runner exported.
+fn bare() -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.env_clear();
+    for var in ["PATH", "HOME"] {
+        if let Some(value) = std::env::var_os(var) {
+            cmd.env(var, value);
+        }
+    }
+    cmd
+}
+
+fn stderr_of(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).to_string()
+}
+
+/// The line `main` prints for a failed command (logs are JSON lines).
+fn error_line(out: &Output) -> String {
+    let stderr = stderr_of(out);
+    stderr
+        .lines()
+        .find(|l| l.starts_with("error: "))
+        .unwrap_or_else(|| panic!("no `error: ` line in:\n{stderr}"))
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_built_in_database_url_needs_no_environment() {
+    // The fixture (on the stack's default URL) makes this test's schema.
+    let env = TestEnv::new().await;
+    let schema = env.config.database.schema.clone().expect("schema");
+    let out = bare()
+        .env("TRIBUTARY_DATABASE__SCHEMA", &schema)
+        .env("TRIBUTARY_LOG_FORMAT", "json")
+        .args(["migrate", "--skip-kafka"])
+        .output()
+        .expect("run");
+    let stderr = stderr_of(&out);
+    assert!(
+        !stderr.contains("relative URL without a base"),
+        "the redacted default URL was parsed:\n{stderr}"
+    );
+    assert!(
+        out.status.success(),
+        "migrate on the built-in database URL failed:\n{stderr}"
+    );
+    let tables: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = $1 AND table_name = '_sqlx_migrations'",
+    )
+    .bind(&schema)
+    .fetch_one(&env.pool)
+    .await
+    .expect("query");
+    assert_eq!(tables, 1, "migrate did not reach the schema it was given");
+}
+
+#[test]
+fn an_unknown_config_key_is_reported_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("t.toml");
+    std::fs::write(&file, "[kafka]\ntopik = \"typo\"\n").expect("write");
+    let out = bare()
+        .arg("--config")
+        .arg(&file)
+        .arg("status")
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    let line = error_line(&out);
+    assert!(line.contains("topik"), "{line}");
+    assert_eq!(line.matches("unknown field").count(), 1, "{line}");
+}
+
+#[test]
+fn a_missing_config_file_is_reported_once() {
+    let out = bare()
+        .args(["--config", "/nonexistent/tributary.toml", "status"])
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    let line = error_line(&out);
+    assert_eq!(
+        line.matches("/nonexistent/tributary.toml").count(),
+        1,
+        "{line}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_vault_is_reported_once() {
+    let env = TestEnv::new().await;
+    let id = env.config.database.schema.clone().expect("schema");
+    let store = tempfile::tempdir().expect("tempdir");
+    let out = tributary(&id, store.path())
+        .args(["sync", "vault", "--dry-run", "--path", "/nonexistent/vault"])
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    let line = error_line(&out);
+    let os_error = std::io::Error::from_raw_os_error(2).to_string();
+    assert!(line.contains("/nonexistent/vault"), "{line}");
+    assert_eq!(line.matches(os_error.as_str()).count(), 1, "{line}");
+}
+
+#[test]
+fn search_refuses_a_query_without_words() {
+    for query in ["", "   "] {
+        let out = bare().args(["search", query]).output().expect("run");
+        assert_eq!(out.status.code(), Some(2), "{query:?}: {}", stderr_of(&out));
+        assert!(
+            stderr_of(&out).contains("query is empty"),
+            "{}",
+            stderr_of(&out)
+        );
+        assert!(out.stdout.is_empty(), "hits printed for {query:?}");
+    }
+}
+
+#[test]
+fn search_lists_the_known_sources_for_an_unknown_one() {
+    for source in ["Vault", "github"] {
+        let out = bare()
+            .args(["search", "pg failover", "--source", source])
+            .output()
+            .expect("run");
+        let stderr = stderr_of(&out);
+        assert_eq!(out.status.code(), Some(2), "{source}: {stderr}");
+        assert!(
+            stderr.contains("[possible values: vault, jira, confluence]"),
+            "{stderr}"
+        );
+        assert!(!String::from_utf8_lossy(&out.stdout).contains("no hits"));
+    }
+}
+
+#[test]
+fn search_on_a_mistyped_store_path_fails_naming_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let typo = dir.path().join("qdrnat");
+    let out = bare()
+        .env("TRIBUTARY_STORE_PATH", &typo)
+        .args(["search", "pg failover"])
+        .output()
+        .expect("run");
+    assert!(!out.status.success(), "{}", stderr_of(&out));
+    let line = error_line(&out);
+    assert!(line.contains(&typo.display().to_string()), "{line}");
+    assert!(
+        !typo.exists(),
+        "search created a store at the mistyped path"
+    );
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("no hits"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dlq_scan_does_not_log_the_end_of_a_partition_as_an_error() {
+    use rdkafka::producer::{FutureProducer, FutureRecord};
+    let env = TestEnv::new().await;
+    let id = env.config.database.schema.clone().expect("schema");
+    let producer: FutureProducer = tributary_core::kafka::client_config(&env.config.kafka)
+        .create()
+        .expect("producer");
+    // Letters on every partition: the scan reads on after the first
+    // partition ends, so librdkafka's end-of-partition events reach it.
+    for partition in 0..env.config.kafka.partitions {
+        for n in 0..2 {
+            producer
+                .send(
+                    FutureRecord::to(&env.config.kafka.dlq_topic())
+                        .key(&format!("vault:t:{partition}-{n}.md"))
+                        .payload("{}")
+                        .partition(partition),
+                    Duration::from_secs(10),
+                )
+                .await
+                .expect("dead letter written");
+        }
+    }
+    let store = tempfile::tempdir().expect("tempdir");
+    let out = tributary(&id, store.path())
+        // Debug for the scan, to see that it did reach the end of a partition.
+        .env("RUST_LOG", "info,tributary_indexer::dlq=debug")
+        .args(["dlq", "stats", "--json"])
+        .output()
+        .expect("run");
+    let stderr = stderr_of(&out);
+    let stats: serde_json::Value =
+        serde_json::from_str(&ok(out, "dlq stats")).expect("dlq stats JSON");
+    assert_eq!(stats["pending"], 2 * env.config.kafka.partitions, "{stats}");
+    let errors: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains("\"level\":\"ERROR\""))
+        .collect();
+    assert!(errors.is_empty(), "ERROR logs on a normal scan: {errors:?}");
+    assert!(
+        stderr.contains("dead-letter partition read to its end"),
+        "the scan never reported an end of partition, so this test proved nothing:\n{stderr}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn qdrant_edge_start_up_warnings_are_not_shown() {
+    let env = TestEnv::new().await;
+    let id = env.config.database.schema.clone().expect("schema");
+    let store = tempfile::tempdir().expect("tempdir");
+    // RUST_LOG=warn is what `make demo` runs with.
+    let out = tributary(&id, store.path())
+        .env("RUST_LOG", "warn")
+        .args(["index", "--until-idle"])
+        .output()
+        .expect("run");
+    let stderr = stderr_of(&out);
+    ok(out, "index");
+    for noise in [
+        "Feature flags not initialized",
+        "MULTI_MMAP_SUPPORT_CHECK_RESULT",
+    ] {
+        assert!(!stderr.contains(noise), "{noise} shown:\n{stderr}");
+    }
+}

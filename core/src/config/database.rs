@@ -14,10 +14,14 @@ pub struct DatabaseConfig {
     pub max_connections: u32,
 }
 
+/// The local stack's database (`make stack-up`): what runs with no
+/// configuration at all.
+pub const DEFAULT_DATABASE_URL: &str = "postgres://tributary:tributary@127.0.0.1:5432/tributary";
+
 impl Default for DatabaseConfig {
     fn default() -> Self {
         DatabaseConfig {
-            url: Secret::new("postgres://tributary:tributary@127.0.0.1:5432/tributary"),
+            url: Secret::new(DEFAULT_DATABASE_URL),
             schema: None,
             max_connections: 5,
         }

@@ -41,7 +41,7 @@ mod store;
 mod vault;
 
 pub use confluence::{ConfluenceConfig, ConfluenceFlavor};
-pub use database::DatabaseConfig;
+pub use database::{DatabaseConfig, DEFAULT_DATABASE_URL};
 pub use embedder::{EmbedderBackend, EmbedderConfig};
 pub use indexer::IndexerConfig;
 pub use jira::{JiraConfig, JiraFlavor};
@@ -55,8 +55,10 @@ pub use vault::VaultConfig;
 pub enum ConfigError {
     #[error("config file {0} does not exist")]
     MissingFile(PathBuf),
+    /// figment's error names the key and the file; it is not also exposed
+    /// as the source, which would print it twice in an error chain.
     #[error("invalid configuration: {0}")]
-    Invalid(#[from] Box<figment::Error>),
+    Invalid(Box<figment::Error>),
     #[error("kafka.sasl_password_env names {0}")]
     KafkaSaslPassword(String),
 }
@@ -74,7 +76,11 @@ pub fn tributary_home() -> PathBuf {
 impl Config {
     /// Defaults, then `file` (if given; it must exist), then the environment.
     pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
-        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        // The defaults reach figment by serialising `Config::default()`, and
+        // a `Secret` serialises as `***` so that it never leaks into a dump:
+        // the default URL is therefore given again, as a plain string.
+        let mut figment = Figment::from(Serialized::defaults(Config::default()))
+            .merge(Serialized::default("database.url", DEFAULT_DATABASE_URL));
         if let Some(path) = file {
             if !path.exists() {
                 return Err(ConfigError::MissingFile(path.to_path_buf()));
@@ -253,6 +259,31 @@ mod tests {
             assert!(crate::kafka::client_config(&cfg.kafka)
                 .get("sasl.password")
                 .is_none());
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn the_built_in_database_url_survives_loading() {
+        figment::Jail::expect_with(|jail| {
+            // No DATABASE_URL, no TRIBUTARY_DATABASE__URL: the default applies.
+            jail.clear_env();
+            let cfg = Config::load(None).expect("loads");
+            assert_eq!(cfg.database.url.expose(), DEFAULT_DATABASE_URL);
+            // Any other secret with a default would be lost the same way:
+            // `***` in the serialised defaults must be this one field only.
+            let dump = serde_json::to_string(&Config::default()).expect("serialises");
+            assert_eq!(dump.matches("\"***\"").count(), 1, "{dump}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn an_invalid_config_is_not_its_own_source() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("t.toml", "[kafka]\ntopik = \"typo\"\n")?;
+            let err = Config::load(Some(Path::new("t.toml"))).unwrap_err();
+            assert!(std::error::Error::source(&err).is_none(), "{err}");
             Ok(())
         });
     }

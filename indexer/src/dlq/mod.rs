@@ -8,6 +8,7 @@
 //! *pending* until it is in one or the other. Messages a filter did not
 //! match are never consumed away: they stay pending for a later run.
 
+mod end_of_partition;
 mod letter;
 mod redrive;
 mod resolved;

@@ -11,6 +11,7 @@ use rdkafka::{Offset, TopicPartitionList};
 use tributary_core::config::KafkaConfig;
 use tributary_core::kafka::{self, KafkaError};
 
+use super::end_of_partition::ScanContext;
 use super::letter::DeadLetter;
 use super::resolved::Resolved;
 
@@ -153,12 +154,12 @@ type Scan = (Vec<DeadLetter>, BTreeMap<i32, PartitionState>, i64);
 fn read_to_end(cfg: &KafkaConfig, group: &str) -> Result<Scan, DlqError> {
     let topic = cfg.dlq_topic();
     let partition_count = kafka::check_topic(cfg, &topic)?;
-    let consumer: BaseConsumer = kafka::client_config(cfg)
+    let consumer: BaseConsumer<ScanContext> = kafka::client_config(cfg)
         .set("group.id", group)
         .set("enable.auto.commit", "false")
         .set("enable.partition.eof", "true")
         .set("auto.offset.reset", "earliest")
-        .create()?;
+        .create_with_context(ScanContext)?;
     let timeout = Duration::from_millis(cfg.connect_timeout_ms);
     let mut all = TopicPartitionList::new();
     for p in 0..partition_count as i32 {

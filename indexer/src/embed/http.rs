@@ -127,15 +127,9 @@ impl HttpEmbedder {
         }
         // Any transport failure (refused, reset, timed out) says nothing about
         // the input: the server may be back in a moment.
-        let response = request
-            .send()
-            .await
-            .map_err(|e| EmbedError::Unavailable(format!("{}: {e}", self.endpoint)))?;
+        let response = request.send().await.map_err(|e| self.unreachable(&e))?;
         let status = response.status();
-        let body = response
-            .text()
-            .await
-            .map_err(|e| EmbedError::Unavailable(format!("{}: {e}", self.endpoint)))?;
+        let body = response.text().await.map_err(|e| self.unreachable(&e))?;
         if status.is_success() {
             let parsed: EmbeddingResponse = serde_json::from_str(&body)
                 .map_err(|e| EmbedError::BadResponse(format!("not an embeddings response: {e}")))?;
@@ -162,6 +156,11 @@ impl HttpEmbedder {
             }
         )))
     }
+    fn unreachable(&self, error: &reqwest::Error) -> EmbedError {
+        let failure = TransportFailure::of(error);
+        EmbedError::Unavailable(failure.describe(&shown_url(&self.endpoint), self.settings.timeout))
+    }
+
     /// Puts vectors in input order (servers may answer out of order) and
     /// checks there is exactly one of the expected size per input.
     fn order(
@@ -243,6 +242,73 @@ impl HttpEmbedder {
     }
 }
 
+/// Why a request got no answer. reqwest says "error sending request for
+/// url" for all of them; an operator needs to know which.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum TransportFailure {
+    /// Nothing listens there (or a firewall rejects the connection).
+    Refused,
+    /// The server took longer than `embedder.timeout_ms`.
+    Timeout,
+    /// Could not connect for another reason: DNS, TLS, unreachable network.
+    Connect(String),
+    /// The connection broke mid-request or mid-response.
+    Other(String),
+}
+
+impl TransportFailure {
+    fn of(error: &reqwest::Error) -> Self {
+        if error.is_timeout() {
+            return TransportFailure::Timeout;
+        }
+        let mut root: &dyn std::error::Error = error;
+        let mut refused = false;
+        while let Some(source) = root.source() {
+            if source
+                .downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::ConnectionRefused)
+            {
+                refused = true;
+            }
+            root = source;
+        }
+        if refused {
+            TransportFailure::Refused
+        } else if error.is_connect() {
+            TransportFailure::Connect(root.to_string())
+        } else {
+            TransportFailure::Other(root.to_string())
+        }
+    }
+
+    /// The message, naming `url` (already stripped of credentials).
+    fn describe(&self, url: &str, timeout: Duration) -> String {
+        match self {
+            TransportFailure::Refused => format!("connection refused by {url}"),
+            TransportFailure::Timeout => {
+                format!("no response from {url} within {timeout:?} (embedder.timeout_ms)")
+            }
+            TransportFailure::Connect(cause) => format!("cannot connect to {url}: {cause}"),
+            TransportFailure::Other(cause) => format!("request to {url} failed: {cause}"),
+        }
+    }
+}
+
+/// The endpoint as messages show it: without user, password or query, where
+/// a key might be.
+fn shown_url(endpoint: &str) -> String {
+    match reqwest::Url::parse(endpoint) {
+        Ok(mut url) => {
+            // Both only fail for URLs that cannot have credentials at all.
+            let _ = url.set_username("");
+            let _ = url.set_password(None);
+            url.set_query(None);
+            url.to_string()
+        }
+        Err(_) => "the embedder URL".to_string(),
+    }
+}
+
 /// Statuses with which OpenAI-compatible servers refuse a request for what
 /// it contains: malformed or unacceptable input (400), input too large
 /// (413, TEI), or unprocessable input (422, TEI and vLLM validation).
@@ -253,6 +319,78 @@ fn refuses_the_input(status: reqwest::StatusCode) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn settings(url: String, timeout: Duration) -> HttpEmbedderSettings {
+        HttpEmbedderSettings {
+            url,
+            model: "m".into(),
+            api_key: None,
+            timeout,
+            batch_size: 8,
+        }
+    }
+
+    async fn failure(url: String, timeout: Duration) -> String {
+        let embedder = HttpEmbedder::new(settings(url, timeout), 3).expect("client");
+        match embedder.embed(vec!["x".into()]).await {
+            Err(err @ EmbedError::Unavailable(_)) => err.to_string(),
+            other => panic!("expected Unavailable, got {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_refused_connection_says_refused() {
+        // A port that was just free: nothing listens there.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port();
+        let message = failure(format!("http://127.0.0.1:{port}"), Duration::from_secs(5)).await;
+        assert!(
+            message.contains(&format!(
+                "connection refused by http://127.0.0.1:{port}/v1/embeddings"
+            )),
+            "{message}"
+        );
+        assert!(!message.contains("error sending request"), "{message}");
+    }
+
+    #[tokio::test]
+    async fn a_silent_server_says_no_response_within_the_timeout() {
+        // Accepts the connection and holds it open, never answering, until
+        // the test is done with it.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let (done, wait) = std::sync::mpsc::channel::<()>();
+        let held = std::thread::spawn(move || {
+            let connection = listener.accept();
+            let _ = wait.recv();
+            drop(connection);
+        });
+        let message = failure(
+            format!("http://user:hunter2@127.0.0.1:{port}"),
+            Duration::from_millis(300),
+        )
+        .await;
+        drop(done);
+        held.join().expect("listener thread");
+        assert!(
+            message.contains(&format!(
+                "no response from http://127.0.0.1:{port}/v1/embeddings within 300ms"
+            )),
+            "{message}"
+        );
+        assert!(!message.contains("hunter"), "credentials leaked: {message}");
+    }
+
+    #[test]
+    fn credentials_and_query_are_not_shown() {
+        assert_eq!(
+            shown_url("https://u:p@embed.example/v1/embeddings?api_key=k"),
+            "https://embed.example/v1/embeddings"
+        );
+        assert_eq!(shown_url("not a url"), "the embedder URL");
+    }
 
     #[test]
     fn reads_openai_and_plain_error_bodies() {

@@ -30,6 +30,8 @@ use super::{ChunkPayload, ChunkPoint, ScoredPoint, StoreError, StoredPoint, Vect
 /// The one named dense vector every point carries.
 pub const VECTOR_NAME: &str = "text";
 const SCROLL_PAGE: usize = 256;
+/// Written by qdrant-edge into every shard directory it opens.
+const EDGE_CONFIG_FILE: &str = "edge_config.json";
 
 pub struct EdgeStore {
     shard: Arc<EdgeShard>,
@@ -56,7 +58,7 @@ fn keyword(k: &str, v: &str) -> Result<Condition, StoreError> {
 
 /// Vector size recorded by an existing shard, if the directory holds one.
 fn existing_dimension(path: &Path) -> Option<usize> {
-    let text = std::fs::read_to_string(path.join("edge_config.json")).ok()?;
+    let text = std::fs::read_to_string(path.join(EDGE_CONFIG_FILE)).ok()?;
     let config: Value = serde_json::from_str(&text).ok()?;
     config
         .get("vectors")?
@@ -126,6 +128,32 @@ impl EdgeStore {
             write_gate: Arc::new(Mutex::new(())),
             path,
             dimension,
+        })
+    }
+
+    /// Opens the shard at `path` only if a store is already there: for
+    /// readers (`tributary search`), where a mistyped path must fail naming
+    /// it instead of creating an empty store that finds nothing.
+    pub async fn open_existing(path: &Path, dimension: usize) -> Result<Self, StoreError> {
+        Self::require_existing(path)?;
+        Self::open(path, dimension).await
+    }
+
+    /// Fails unless `path` holds a store: a directory with the shard's
+    /// `edge_config.json`, which every opened shard writes.
+    pub fn require_existing(path: &Path) -> Result<(), StoreError> {
+        let reason = if !path.exists() {
+            "no such directory"
+        } else if !path.join(EDGE_CONFIG_FILE).is_file() {
+            "not a vector store (no edge_config.json)"
+        } else {
+            return Ok(());
+        };
+        Err(StoreError::Open {
+            path: path.display().to_string(),
+            reason: format!(
+                "{reason}; check store.path / TRIBUTARY_STORE_PATH, or run `tributary index` to build it"
+            ),
         })
     }
 
@@ -380,3 +408,39 @@ const _: fn() = || {
     fn assert_send_sync<T: Send + Sync>() {}
     assert_send_sync::<EdgeShard>();
 };
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_reader_never_creates_a_store() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let typo = dir.path().join("qdrnat");
+        let err = EdgeStore::open_existing(&typo, 4)
+            .await
+            .err()
+            .expect("refused");
+        let message = err.to_string();
+        assert!(message.contains(&typo.display().to_string()), "{message}");
+        assert!(message.contains("no such directory"), "{message}");
+        assert!(!typo.exists(), "the mistyped path was created");
+
+        // An existing directory that is not a store is refused and left alone.
+        let err = EdgeStore::open_existing(dir.path(), 4)
+            .await
+            .err()
+            .expect("refused");
+        assert!(err.to_string().contains("not a vector store"), "{err}");
+        assert!(!dir.path().join(EDGE_CONFIG_FILE).exists());
+    }
+
+    #[tokio::test]
+    async fn a_reader_opens_a_store_a_writer_made() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("qdrant");
+        drop(EdgeStore::open(&path, 4).await.expect("created"));
+        let store = EdgeStore::open_existing(&path, 4).await.expect("opens");
+        assert_eq!(store.count(None).await.expect("count"), 0);
+    }
+}
