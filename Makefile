@@ -12,7 +12,7 @@ STACK := scripts/stack/stack.sh
 .PHONY: help demo test lint stack-up stack-down stack-status build clean-demo
 
 help:
-	@echo "make demo          stack up, migrate, sync examples/vault, index, search"
+	@echo "make demo          stack up, migrate, sync examples/vault, index, search, dispatch"
 	@echo "make test          stack up, fmt + clippy, unit and integration tests"
 	@echo "make stack-up      install (if needed) and start Kafka, PostgreSQL, the model"
 	@echo "make stack-down    stop Kafka and PostgreSQL"

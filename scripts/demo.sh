@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# The demo: migrate, sync the bundled vault, index until idle, search.
+# The demo: migrate, sync the bundled vault, index until idle, search, then
+# dispatch the vault's communities as work items.
 # Runs against the local stack (make stack-up); safe to run again: the
-# second run publishes nothing new and leaves the same points.
+# second run publishes nothing new, leaves the same points and dispatches
+# "0 changed communities".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 eval "$(scripts/stack/stack.sh env)"
@@ -23,3 +25,5 @@ for q in "how do I fix consumer lag" "why did we choose Qdrant" "what happened w
 done
 step "status"
 "$bin" status
+step "dispatch: the vault's communities as work items"
+"$bin" dispatch

@@ -23,10 +23,12 @@ pub struct Config {
     pub vault: VaultConfig,
     pub jira: JiraConfig,
     pub confluence: ConfluenceConfig,
+    pub dispatcher: DispatcherConfig,
 }
 
 mod confluence;
 mod database;
+mod dispatcher;
 mod embedder;
 mod indexer;
 mod jira;
@@ -36,6 +38,7 @@ mod vault;
 
 pub use confluence::{ConfluenceConfig, ConfluenceFlavor};
 pub use database::DatabaseConfig;
+pub use dispatcher::DispatcherConfig;
 pub use embedder::{EmbedderBackend, EmbedderConfig};
 pub use indexer::IndexerConfig;
 pub use jira::{JiraConfig, JiraFlavor};
@@ -193,6 +196,20 @@ mod tests {
             jail.create_file("u.toml", "[confluence]\ntoken = \"hunter2\"\n")?;
             let err = Config::load(Some(Path::new("u.toml"))).unwrap_err();
             assert!(err.to_string().contains("token"), "{err}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn dispatcher_section_loads_from_file_and_env() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("t.toml", "[dispatcher]\nresolution = 1.5\n")?;
+            jail.set_env("TRIBUTARY_DISPATCHER__WORK_ITEMS_TOPIC", "agents.work");
+            let cfg = Config::load(Some(Path::new("t.toml"))).expect("loads");
+            assert_eq!(cfg.dispatcher.work_items_topic, "agents.work");
+            assert_eq!(cfg.dispatcher.resolution, 1.5);
+            assert_eq!(cfg.dispatcher.id_match_threshold, 0.5);
+            assert!(Config::default().dispatcher.work_items_topic == "tributary.work-items");
             Ok(())
         });
     }
