@@ -70,8 +70,10 @@ pub fn detect(graph: &LinkGraph, docs: &[CorpusDoc], resolution: f64) -> Vec<Com
         })
         .collect();
 
-    let containers: BTreeMap<&str, String> =
-        docs.iter().map(|d| (d.id.as_str(), d.container())).collect();
+    let containers: BTreeMap<&str, String> = docs
+        .iter()
+        .map(|d| (d.id.as_str(), d.container()))
+        .collect();
     let mut by_container: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (i, id) in graph.nodes.iter().enumerate() {
         if !linked[i] {
@@ -121,10 +123,18 @@ mod tests {
     #[test]
     fn linked_clusters_and_unlinked_containers() {
         let docs = vec![
-            doc("vault:n:ops/a.md", "A", &[("wikilink", "b"), ("wikilink", "c")]),
+            doc(
+                "vault:n:ops/a.md",
+                "A",
+                &[("wikilink", "b"), ("wikilink", "c")],
+            ),
             doc("vault:n:ops/b.md", "B", &[("wikilink", "c")]),
             doc("vault:n:ops/c.md", "C", &[]),
-            doc("vault:n:dev/x.md", "X", &[("wikilink", "y"), ("wikilink", "z")]),
+            doc(
+                "vault:n:dev/x.md",
+                "X",
+                &[("wikilink", "y"), ("wikilink", "z")],
+            ),
             doc("vault:n:dev/y.md", "Y", &[("wikilink", "z")]),
             doc("vault:n:dev/z.md", "Z", &[]),
             doc("vault:n:dev/lonely.md", "Lonely", &[]),

@@ -211,6 +211,9 @@ mod tests {
             .as_object()
             .cloned();
         assert_eq!(issue.jira_issue_id().as_deref(), Some("10005"));
-        assert_eq!(space_from_url("https://c/display/ENG/Some+Page").as_deref(), Some("ENG"));
+        assert_eq!(
+            space_from_url("https://c/display/ENG/Some+Page").as_deref(),
+            Some("ENG")
+        );
     }
 }

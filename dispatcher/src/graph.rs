@@ -103,7 +103,11 @@ mod tests {
     fn edges_are_undirected_weighted_and_unresolved_targets_kept() {
         let docs = vec![
             doc("vault:n:b.md", "B", &[("wikilink", "a"), ("wikilink", "b")]),
-            doc("vault:n:a.md", "A", &[("wikilink", "b"), ("wikilink", "ghost")]),
+            doc(
+                "vault:n:a.md",
+                "A",
+                &[("wikilink", "b"), ("wikilink", "ghost")],
+            ),
             doc("vault:n:c.md", "C", &[("url", "https://example.com")]),
             doc("confluence:x:2", "Root > Child", &[]),
             doc("confluence:x:1", "Root", &[]),
@@ -112,7 +116,13 @@ mod tests {
         let g = LinkGraph::build(&docs, &resolver);
         assert_eq!(
             g.nodes,
-            ["confluence:x:1", "confluence:x:2", "vault:n:a.md", "vault:n:b.md", "vault:n:c.md"]
+            [
+                "confluence:x:1",
+                "confluence:x:2",
+                "vault:n:a.md",
+                "vault:n:b.md",
+                "vault:n:c.md"
+            ]
         );
         assert_eq!(g.edges.get(&(2, 3)), Some(&2.0), "a→b and b→a");
         assert_eq!(g.edges.get(&(0, 1)), Some(&1.0), "child → parent page");

@@ -125,16 +125,27 @@ mod tests {
 
     #[test]
     fn a_small_change_keeps_the_id() {
-        let previous = [prev("c-old", &["a", "b", "c", "d"]), prev("c-other", &["x", "y"])];
+        let previous = [
+            prev("c-old", &["a", "b", "c", "d"]),
+            prev("c-other", &["x", "y"]),
+        ];
         // One member added, one removed: Jaccard 3/5.
-        let ids = assign_ids(&[set(&["x", "y"]), set(&["a", "b", "c", "e"])], &previous, 0.5);
+        let ids = assign_ids(
+            &[set(&["x", "y"]), set(&["a", "b", "c", "e"])],
+            &previous,
+            0.5,
+        );
         assert_eq!(ids, ["c-other", "c-old"]);
     }
 
     #[test]
     fn a_big_change_gets_a_fresh_id_and_a_split_keeps_it_on_the_larger_part() {
         let previous = [prev("c-old", &["a", "b", "c", "d", "e", "f"])];
-        let ids = assign_ids(&[set(&["a", "b"]), set(&["c", "d", "e", "f"])], &previous, 0.5);
+        let ids = assign_ids(
+            &[set(&["a", "b"]), set(&["c", "d", "e", "f"])],
+            &previous,
+            0.5,
+        );
         assert_eq!(ids[1], "c-old");
         assert_ne!(ids[0], "c-old");
         let unrelated = assign_ids(&[set(&["a", "q", "r", "s"])], &previous, 0.5);

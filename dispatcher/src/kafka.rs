@@ -97,7 +97,10 @@ pub struct TopicView {
 
 /// Reads the documents topic's watermarks and the indexer group's committed
 /// offsets. Blocking librdkafka calls, bounded by `connect_timeout_ms`.
-pub fn observe_documents_topic(cfg: &KafkaConfig, indexer_group: &str) -> Result<TopicView, KafkaError> {
+pub fn observe_documents_topic(
+    cfg: &KafkaConfig,
+    indexer_group: &str,
+) -> Result<TopicView, KafkaError> {
     let partitions = kafka::check_topic(cfg, &cfg.topic)?;
     let consumer: BaseConsumer = kafka::client_config(cfg)
         .set("group.id", indexer_group)

@@ -147,7 +147,12 @@ fn renumber(labels: &[usize]) -> Vec<usize> {
 }
 
 /// Modularity of a partition (for tests and logs).
-pub fn modularity(n: usize, edges: &[(usize, usize, f64)], labels: &[usize], resolution: f64) -> f64 {
+pub fn modularity(
+    n: usize,
+    edges: &[(usize, usize, f64)],
+    labels: &[usize],
+    resolution: f64,
+) -> f64 {
     let mut degree = vec![0.0; n];
     let mut two_m = 0.0;
     for &(i, j, w) in edges {
@@ -223,7 +228,11 @@ mod tests {
         }
         let mut reversed = edges.clone();
         reversed.reverse();
-        assert_eq!(louvain(15, &reversed, 1.0), first, "edge order does not matter");
+        assert_eq!(
+            louvain(15, &reversed, 1.0),
+            first,
+            "edge order does not matter"
+        );
         // Every triangle stays whole.
         for t in 0..5 {
             assert_eq!(first[t * 3], first[t * 3 + 1]);

@@ -1,7 +1,7 @@
 //! The change decision: which communities get a work item this run, why,
 //! and which of their members changed since their last dispatch.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -72,11 +72,15 @@ pub fn decide(current: &Current, last: Option<&Dispatched>, all: bool) -> Decisi
         .filter(|(id, hash)| last.members.get(id) != Some(hash))
         .map(|(id, _)| id.clone())
         .collect();
-    let now: HashMap<&str, ()> = current.members.iter().map(|(id, _)| (id.as_str(), ())).collect();
+    let now: HashMap<&str, ()> = current
+        .members
+        .iter()
+        .map(|(id, _)| (id.as_str(), ()))
+        .collect();
     let removed_members: Vec<String> = last
         .members
         .keys()
-        .filter(|id| !now.contains_key(id.as_str()))
+        .filter(|id| !now.contains(id.as_str()))
         .cloned()
         .collect();
     let reason = if last.fingerprint != current.fingerprint {

@@ -323,9 +323,9 @@ impl Resolver {
         let title = lower(title);
         if from.kind == "confluence" {
             let space = from.confluence_space().unwrap_or_default();
-            if let Some(id) =
-                self.page_titles
-                    .get(&(from.instance.clone(), space, title.clone()))
+            if let Some(id) = self
+                .page_titles
+                .get(&(from.instance.clone(), space, title.clone()))
             {
                 return Some(id.clone());
             }
@@ -423,9 +423,13 @@ mod tests {
 
     fn corpus() -> Vec<CorpusDoc> {
         let mut home = doc("vault:n:Home.md", "Home", &[]);
-        home.metadata = json!({"aliases": ["Start Here", "Index"]}).as_object().cloned();
+        home.metadata = json!({"aliases": ["Start Here", "Index"]})
+            .as_object()
+            .cloned();
         let mut moved = doc("jira:acme:DEV-9", "Moved issue", &[]);
-        moved.metadata = json!({"key": "DEV-9", "issue_id": "10005"}).as_object().cloned();
+        moved.metadata = json!({"key": "DEV-9", "issue_id": "10005"})
+            .as_object()
+            .cloned();
         moved.url = Some("https://acme.atlassian.net/browse/DEV-9".into());
         let mut page = doc("confluence:acme:42", "Home > Runbooks > Lag runbook", &[]);
         page.url = Some("https://acme.atlassian.net/wiki/spaces/ENG/pages/42/Lag+runbook".into());
@@ -468,54 +472,108 @@ mod tests {
         let (r, docs) = resolver();
         let drain = by_id(&docs, "vault:n:runbooks/Drain.md");
         // Two notes named Lag: the one in the linking note's folder wins.
-        assert_eq!(r.resolve(drain, &link("wikilink", "lag")), doc_id("vault:n:runbooks/Lag.md"));
+        assert_eq!(
+            r.resolve(drain, &link("wikilink", "lag")),
+            doc_id("vault:n:runbooks/Lag.md")
+        );
         let home = by_id(&docs, "vault:n:Home.md");
         // From the root, both are one folder deep: the first path wins.
-        assert_eq!(r.resolve(home, &link("wikilink", "Lag")), doc_id("vault:n:old/Lag.md"));
+        assert_eq!(
+            r.resolve(home, &link("wikilink", "Lag")),
+            doc_id("vault:n:old/Lag.md")
+        );
         assert_eq!(
             r.resolve(home, &link("wikilink", "runbooks/Lag.md")),
             doc_id("vault:n:runbooks/Lag.md")
         );
-        assert_eq!(r.resolve(home, &link("embed", "b/Deep")), doc_id("vault:n:a/b/Deep.md"));
+        assert_eq!(
+            r.resolve(home, &link("embed", "b/Deep")),
+            doc_id("vault:n:a/b/Deep.md")
+        );
         assert_eq!(
             r.resolve(drain, &link("wikilink", "../a/b/Deep")),
             doc_id("vault:n:a/b/Deep.md")
         );
-        assert_eq!(r.resolve(drain, &link("wikilink", "./Lag")), doc_id("vault:n:runbooks/Lag.md"));
-        assert_eq!(r.resolve(drain, &link("wikilink", "../../Lag")), Resolution::Unresolved);
-        assert_eq!(r.resolve(drain, &link("wikilink", "start here")), doc_id("vault:n:Home.md"));
+        assert_eq!(
+            r.resolve(drain, &link("wikilink", "./Lag")),
+            doc_id("vault:n:runbooks/Lag.md")
+        );
+        assert_eq!(
+            r.resolve(drain, &link("wikilink", "../../Lag")),
+            Resolution::Unresolved
+        );
+        assert_eq!(
+            r.resolve(drain, &link("wikilink", "start here")),
+            doc_id("vault:n:Home.md")
+        );
         // Links stay inside their vault instance.
         let other = by_id(&docs, "vault:other:Lag.md");
-        assert_eq!(r.resolve(other, &link("wikilink", "Home")), Resolution::Unresolved);
+        assert_eq!(
+            r.resolve(other, &link("wikilink", "Home")),
+            Resolution::Unresolved
+        );
     }
 
     #[test]
     fn links_to_nothing_are_unresolved_and_attachments_external() {
         let (r, docs) = resolver();
         let home = by_id(&docs, "vault:n:Home.md");
-        assert_eq!(r.resolve(home, &link("wikilink", "Never Written")), Resolution::Unresolved);
-        assert_eq!(r.resolve(home, &link("embed", "diagram.png")), Resolution::External);
-        assert_eq!(r.resolve(home, &link("url", "https://kafka.apache.org/docs")), Resolution::External);
         assert_eq!(
-            r.resolve(home, &link("url", "https://acme.atlassian.net/browse/NOPE-1")),
+            r.resolve(home, &link("wikilink", "Never Written")),
             Resolution::Unresolved
         );
-        assert_eq!(r.resolve(home, &link("issue", "NOPE-1")), Resolution::Unresolved);
-        assert_eq!(r.resolve(home, &link("page", "No such page")), Resolution::Unresolved);
-        assert_eq!(r.resolve(home, &link("attachment", "x.pdf")), Resolution::External);
+        assert_eq!(
+            r.resolve(home, &link("embed", "diagram.png")),
+            Resolution::External
+        );
+        assert_eq!(
+            r.resolve(home, &link("url", "https://kafka.apache.org/docs")),
+            Resolution::External
+        );
+        assert_eq!(
+            r.resolve(
+                home,
+                &link("url", "https://acme.atlassian.net/browse/NOPE-1")
+            ),
+            Resolution::Unresolved
+        );
+        assert_eq!(
+            r.resolve(home, &link("issue", "NOPE-1")),
+            Resolution::Unresolved
+        );
+        assert_eq!(
+            r.resolve(home, &link("page", "No such page")),
+            Resolution::Unresolved
+        );
+        assert_eq!(
+            r.resolve(home, &link("attachment", "x.pdf")),
+            Resolution::External
+        );
     }
 
     #[test]
     fn jira_keys_resolve_including_moved_keys() {
         let (r, docs) = resolver();
         let epic = by_id(&docs, "jira:acme:OPS-1");
-        assert_eq!(r.resolve(epic, &link("issue", "dev-9")), doc_id("jira:acme:DEV-9"));
-        // OPS-5 moved to DEV-9: the remembered issue id finds it.
-        assert_eq!(r.resolve(epic, &link("parent", "OPS-5")), doc_id("jira:acme:DEV-9"));
-        let home = by_id(&docs, "vault:n:Home.md");
-        assert_eq!(r.resolve(home, &link("wikilink", "OPS-1")), doc_id("jira:acme:OPS-1"));
         assert_eq!(
-            r.resolve(home, &link("url", "https://acme.atlassian.net/browse/OPS-5?focus=1")),
+            r.resolve(epic, &link("issue", "dev-9")),
+            doc_id("jira:acme:DEV-9")
+        );
+        // OPS-5 moved to DEV-9: the remembered issue id finds it.
+        assert_eq!(
+            r.resolve(epic, &link("parent", "OPS-5")),
+            doc_id("jira:acme:DEV-9")
+        );
+        let home = by_id(&docs, "vault:n:Home.md");
+        assert_eq!(
+            r.resolve(home, &link("wikilink", "OPS-1")),
+            doc_id("jira:acme:OPS-1")
+        );
+        assert_eq!(
+            r.resolve(
+                home,
+                &link("url", "https://acme.atlassian.net/browse/OPS-5?focus=1")
+            ),
             doc_id("jira:acme:DEV-9")
         );
     }
@@ -524,18 +582,33 @@ mod tests {
     fn confluence_pages_resolve_by_id_title_and_url() {
         let (r, docs) = resolver();
         let page = by_id(&docs, "confluence:acme:42");
-        assert_eq!(r.resolve(page, &link("ancestor", "Runbooks")), doc_id("confluence:acme:7"));
+        assert_eq!(
+            r.resolve(page, &link("ancestor", "Runbooks")),
+            doc_id("confluence:acme:7")
+        );
         let issue = by_id(&docs, "jira:acme:OPS-1");
         assert_eq!(
-            r.resolve(issue, &link("url", "https://acme.atlassian.net/wiki/spaces/ENG/pages/42")),
+            r.resolve(
+                issue,
+                &link("url", "https://acme.atlassian.net/wiki/spaces/ENG/pages/42")
+            ),
             doc_id("confluence:acme:42")
         );
         assert_eq!(
-            r.resolve(issue, &link("page_url", "https://c.example.com/pages/viewpage.action?pageId=7")),
+            r.resolve(
+                issue,
+                &link(
+                    "page_url",
+                    "https://c.example.com/pages/viewpage.action?pageId=7"
+                )
+            ),
             doc_id("confluence:acme:7")
         );
         assert_eq!(
-            r.resolve(issue, &link("url", "https://c.example.com/display/ENG/Lag+runbook")),
+            r.resolve(
+                issue,
+                &link("url", "https://c.example.com/display/ENG/Lag+runbook")
+            ),
             doc_id("confluence:acme:42")
         );
         assert_eq!(

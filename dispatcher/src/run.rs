@@ -219,7 +219,12 @@ async fn run(
         links_resolved: graph.resolved,
         links_unresolved: graph.unresolved.len(),
         links_external: graph.external,
-        unresolved_sample: graph.unresolved.iter().take(UNRESOLVED_SHOWN).cloned().collect(),
+        unresolved_sample: graph
+            .unresolved
+            .iter()
+            .take(UNRESOLVED_SHOWN)
+            .cloned()
+            .collect(),
         communities: planned
             .iter()
             .map(|p| CommunityReport {
@@ -275,14 +280,24 @@ async fn run(
     };
 
     let dispatched_at = Utc::now();
-    let trace = options.traceparent.clone().map(|traceparent| Trace { traceparent });
+    let trace = options
+        .traceparent
+        .clone()
+        .map(|traceparent| Trace { traceparent });
     let mut outgoing = Vec::with_capacity(to_publish.len());
     let mut sent = Vec::with_capacity(to_publish.len());
     for &i in &to_publish {
         let Some(reason) = planned[i].decision.reason else {
             continue; // to_publish holds only communities with a reason
         };
-        let item = work_item(&planned[i], reason, &docs, run_id, dispatched_at, trace.clone());
+        let item = work_item(
+            &planned[i],
+            reason,
+            &docs,
+            run_id,
+            dispatched_at,
+            trace.clone(),
+        );
         let payload = serde_json::to_vec(&item).map_err(|source| DispatchError::Encode {
             community_id: item.community_id.clone(),
             source,
@@ -320,7 +335,9 @@ async fn run(
                 }
                 Err(err) => {
                     tracing::error!(community_id = %planned[i].current.id, error = %err, "work item not acknowledged");
-                    first_error.get_or_insert(err);
+                    if first_error.is_none() {
+                        first_error = Some(err);
+                    }
                 }
             }
         }

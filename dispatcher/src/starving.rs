@@ -39,7 +39,11 @@ pub enum Starving {
 /// topic grew since the last healthy run, the registry did not change since
 /// then, and the indexer's group is behind (so the growth is not merely
 /// re-sent unchanged documents the indexer skipped).
-pub fn check(observed: &Observed, baseline: Option<&Baseline>, stale_check: bool) -> Option<Starving> {
+pub fn check(
+    observed: &Observed,
+    baseline: Option<&Baseline>,
+    stale_check: bool,
+) -> Option<Starving> {
     if observed.live_documents == 0 {
         return Some(if observed.deleted_documents > 0 {
             Starving::AllDeleted {
@@ -115,10 +119,16 @@ mod tests {
         assert_eq!(s, Starving::NoDocuments);
         assert!(s.to_string().contains("no documents are indexed"));
         o.deleted_documents = 4;
-        assert_eq!(check(&o, None, true), Some(Starving::AllDeleted { deleted: 4 }));
+        assert_eq!(
+            check(&o, None, true),
+            Some(Starving::AllDeleted { deleted: 4 })
+        );
         let mut g = observed();
         g.communities = 0;
-        assert_eq!(check(&g, None, true), Some(Starving::EmptyGraph { documents: 10 }));
+        assert_eq!(
+            check(&g, None, true),
+            Some(Starving::EmptyGraph { documents: 10 })
+        );
     }
 
     #[test]
@@ -143,7 +153,10 @@ mod tests {
         };
         assert_eq!(
             check(&o, Some(&baseline), true),
-            Some(Starving::StaleRegistry { topic_growth: 30, lag: 30 })
+            Some(Starving::StaleRegistry {
+                topic_growth: 30,
+                lag: 30
+            })
         );
         assert_eq!(check(&o, Some(&baseline), false), None, "check disabled");
         // Caught up: the indexer skipped unchanged re-sends; not starving.

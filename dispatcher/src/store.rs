@@ -109,9 +109,7 @@ pub async fn remember_keys(pool: &PgPool, keys: &[KnownKey]) -> Result<(), Dispa
 }
 
 /// The active (not retired) dispatched communities.
-pub async fn dispatched(
-    pool: &PgPool,
-) -> Result<BTreeMap<String, Dispatched>, DispatchError> {
+pub async fn dispatched(pool: &PgPool) -> Result<BTreeMap<String, Dispatched>, DispatchError> {
     let rows = sqlx::query(
         "SELECT community_id, fingerprint, members FROM dispatch_communities
          WHERE retired_at IS NULL ORDER BY community_id",
@@ -212,7 +210,7 @@ pub async fn baseline(pool: &PgPool) -> Result<Option<Baseline>, DispatchError> 
     .fetch_optional(pool)
     .await?;
     row.map(|r| {
-        Ok(Baseline {
+        Ok::<_, DispatchError>(Baseline {
             topic_messages: r.try_get("documents_topic_messages")?,
             registry_indexed_at: r.try_get("registry_indexed_at")?,
         })

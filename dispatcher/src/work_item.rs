@@ -76,7 +76,9 @@ pub fn valid_traceparent(value: &str) -> Option<String> {
     let value = value.trim();
     let parts: Vec<&str> = value.split('-').collect();
     let hex = |s: &str, len: usize| {
-        s.len() == len && s.chars().all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))
+        s.len() == len
+            && s.chars()
+                .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))
     };
     let ok = parts.len() == 4
         && parts[0] == "00"

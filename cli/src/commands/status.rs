@@ -16,7 +16,20 @@ struct Status {
     connectors: Vec<ConnectorStatus>,
     documents_indexed: Option<i64>,
     documents_deleted: Option<i64>,
+    /// The last `tributary dispatch` run; `None` when it never ran.
+    dispatcher: Option<DispatcherStatus>,
     healthy: bool,
+}
+
+#[derive(Debug, Serialize)]
+struct DispatcherStatus {
+    run_id: i64,
+    result: String,
+    started_at: chrono::DateTime<chrono::Utc>,
+    finished_at: Option<chrono::DateTime<chrono::Utc>>,
+    communities: i32,
+    work_items: i32,
+    message: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -47,6 +60,7 @@ pub async fn run(config: &Config, args: StatusArgs) -> anyhow::Result<ExitCode> 
         connectors: Vec::new(),
         documents_indexed: None,
         documents_deleted: None,
+        dispatcher: None,
         healthy,
     };
     match db::connect(&config.database).await {
@@ -74,6 +88,7 @@ pub async fn run(config: &Config, args: StatusArgs) -> anyhow::Result<ExitCode> 
                             last_run_error: r.try_get("last_run_error")?,
                         });
                     }
+                    status.dispatcher = last_dispatch(&pool).await?;
                     let registry = tributary_indexer::registry::Registry::new(pool);
                     let (live, gone) = registry.counts().await?;
                     status.documents_indexed = Some(live);
@@ -90,6 +105,14 @@ pub async fn run(config: &Config, args: StatusArgs) -> anyhow::Result<ExitCode> 
         .connectors
         .iter()
         .any(|c| c.last_run_status.as_deref() == Some("failed"))
+    {
+        status.healthy = false;
+    }
+    // A starving or failed dispatcher is not healthy: agents get no work.
+    if status
+        .dispatcher
+        .as_ref()
+        .is_some_and(|d| d.result == "starving" || d.result == "failed")
     {
         status.healthy = false;
     }
@@ -115,10 +138,46 @@ pub async fn run(config: &Config, args: StatusArgs) -> anyhow::Result<ExitCode> 
         if let (Some(live), Some(gone)) = (status.documents_indexed, status.documents_deleted) {
             println!("corpus:    {live} documents indexed, {gone} deleted");
         }
+        match &status.dispatcher {
+            None => println!("dispatch:  never ran"),
+            Some(d) => println!(
+                "dispatch:  last run {} {} at {}: {} communities, {} work items{}",
+                d.run_id,
+                d.result,
+                d.started_at.to_rfc3339(),
+                d.communities,
+                d.work_items,
+                d.message
+                    .as_ref()
+                    .map_or(String::new(), |m| format!(" ({m})"))
+            ),
+        }
     }
     Ok(if status.healthy {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// The latest dispatch run, for the `dispatch:` line.
+async fn last_dispatch(pool: &sqlx::PgPool) -> anyhow::Result<Option<DispatcherStatus>> {
+    let row = sqlx::query(
+        "SELECT run_id, result, started_at, finished_at, communities, work_items, message
+         FROM dispatch_runs ORDER BY run_id DESC LIMIT 1",
+    )
+    .fetch_optional(pool)
+    .await?;
+    row.map(|r| {
+        Ok::<_, anyhow::Error>(DispatcherStatus {
+            run_id: r.try_get("run_id")?,
+            result: r.try_get("result")?,
+            started_at: r.try_get("started_at")?,
+            finished_at: r.try_get("finished_at")?,
+            communities: r.try_get("communities")?,
+            work_items: r.try_get("work_items")?,
+            message: r.try_get("message")?,
+        })
+    })
+    .transpose()
 }

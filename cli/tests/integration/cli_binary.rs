@@ -51,7 +51,10 @@ fn dispatch_help_names_its_flags_and_exit_codes() {
         .expect("run");
     let help = ok(out, "dispatch --help");
     for needle in ["--dry-run", "--all", "--json", "2  starving"] {
-        assert!(help.contains(needle), "dispatch --help lacks {needle}:\n{help}");
+        assert!(
+            help.contains(needle),
+            "dispatch --help lacks {needle}:\n{help}"
+        );
     }
 }
 

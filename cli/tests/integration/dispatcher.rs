@@ -181,40 +181,141 @@ fn postgres_cluster() -> BTreeSet<String> {
 async fn fixture(pool: &sqlx::PgPool) {
     // Kafka: a note naming a Jira key and linking a Confluence URL; an
     // issue linking the page; the page embedding the issue (jira macro).
-    put(pool, "vault:test:runbooks/Consumer Lag.md", "Consumer Lag", None,
-        &[("wikilink", "Consumer Groups"), ("wikilink", "OPS-12"),
-          ("url", &format!("{WIKI}/100/Kafka+Basics")), ("wikilink", "Never Written")],
-        None, "h-lag").await;
-    put(pool, "vault:test:concepts/Consumer Groups.md", "Consumer Groups", None,
-        &[("wikilink", "../runbooks/Consumer Lag"), ("url", "https://acme.atlassian.net/browse/OPS-12")],
-        None, "h-groups").await;
-    put(pool, "jira:acme:OPS-12", "Consumer lag on payments",
+    put(
+        pool,
+        "vault:test:runbooks/Consumer Lag.md",
+        "Consumer Lag",
+        None,
+        &[
+            ("wikilink", "Consumer Groups"),
+            ("wikilink", "OPS-12"),
+            ("url", &format!("{WIKI}/100/Kafka+Basics")),
+            ("wikilink", "Never Written"),
+        ],
+        None,
+        "h-lag",
+    )
+    .await;
+    put(
+        pool,
+        "vault:test:concepts/Consumer Groups.md",
+        "Consumer Groups",
+        None,
+        &[
+            ("wikilink", "../runbooks/Consumer Lag"),
+            ("url", "https://acme.atlassian.net/browse/OPS-12"),
+        ],
+        None,
+        "h-groups",
+    )
+    .await;
+    put(
+        pool,
+        "jira:acme:OPS-12",
+        "Consumer lag on payments",
         Some("https://acme.atlassian.net/browse/OPS-12"),
         &[("url", &format!("{WIKI}/100/Kafka+Basics"))],
-        Some(json!({"key": "OPS-12", "issue_id": "10012", "project": "OPS"})), "h-ops12").await;
-    put(pool, "confluence:acme:100", "ENG Home > Kafka Basics",
-        Some(&format!("{WIKI}/100/Kafka+Basics")), &[("issue", "OPS-12")],
+        Some(json!({"key": "OPS-12", "issue_id": "10012", "project": "OPS"})),
+        "h-ops12",
+    )
+    .await;
+    put(
+        pool,
+        "confluence:acme:100",
+        "ENG Home > Kafka Basics",
+        Some(format!("{WIKI}/100/Kafka+Basics").as_str()),
+        &[("issue", "OPS-12")],
         Some(json!({"title": "Kafka Basics", "space_key": "ENG", "ancestors": ["ENG Home"]})),
-        "h-100").await;
+        "h-100",
+    )
+    .await;
     // PostgreSQL: an alias, a moved Jira key (PG-3 is now DB-7), a page
     // URL, a page linking the issue.
-    put(pool, "vault:test:runbooks/Failover.md", "Failover", None,
+    put(
+        pool,
+        "vault:test:runbooks/Failover.md",
+        "Failover",
+        None,
         &[("wikilink", "Replication"), ("wikilink", "DB-7")],
-        Some(json!({"aliases": ["PG Failover"]})), "h-failover").await;
-    put(pool, "vault:test:concepts/Replication.md", "Replication", None,
-        &[("wikilink", "PG Failover"), ("wikilink", "PG-3"), ("url", &format!("{WIKI}/201"))],
-        None, "h-replication").await;
-    put(pool, "jira:acme:DB-7", "Primary failover drill",
-        Some("https://acme.atlassian.net/browse/DB-7"), &[("parent", "DB-1")],
-        Some(json!({"key": "DB-7", "issue_id": "10007", "project": "DB"})), "h-db7").await;
-    put(pool, "confluence:acme:201", "ENG Home > Postgres Failover Guide",
-        Some(&format!("{WIKI}/201/Postgres+Failover+Guide")), &[("issue", "DB-7")],
-        None, "h-201").await;
+        Some(json!({"aliases": ["PG Failover"]})),
+        "h-failover",
+    )
+    .await;
+    put(
+        pool,
+        "vault:test:concepts/Replication.md",
+        "Replication",
+        None,
+        &[
+            ("wikilink", "PG Failover"),
+            ("wikilink", "PG-3"),
+            ("url", &format!("{WIKI}/201")),
+        ],
+        None,
+        "h-replication",
+    )
+    .await;
+    put(
+        pool,
+        "jira:acme:DB-7",
+        "Primary failover drill",
+        Some("https://acme.atlassian.net/browse/DB-7"),
+        &[("parent", "DB-1")],
+        Some(json!({"key": "DB-7", "issue_id": "10007", "project": "DB"})),
+        "h-db7",
+    )
+    .await;
+    put(
+        pool,
+        "confluence:acme:201",
+        "ENG Home > Postgres Failover Guide",
+        Some(format!("{WIKI}/201/Postgres+Failover+Guide").as_str()),
+        &[("issue", "DB-7")],
+        None,
+        "h-201",
+    )
+    .await;
     // Unlinked: grouped by container.
-    put(pool, "jira:acme:HR-1", "Laptop request", None, &[], None, "h-hr1").await;
-    put(pool, "jira:acme:HR-2", "Holiday calendar", None, &[], None, "h-hr2").await;
-    put(pool, "vault:test:misc/coffee.md", "Coffee", None, &[], None, "h-coffee").await;
-    put(pool, "vault:test:misc/lunch.md", "Lunch", None, &[("embed", "menu.png")], None, "h-lunch").await;
+    put(
+        pool,
+        "jira:acme:HR-1",
+        "Laptop request",
+        None,
+        &[],
+        None,
+        "h-hr1",
+    )
+    .await;
+    put(
+        pool,
+        "jira:acme:HR-2",
+        "Holiday calendar",
+        None,
+        &[],
+        None,
+        "h-hr2",
+    )
+    .await;
+    put(
+        pool,
+        "vault:test:misc/coffee.md",
+        "Coffee",
+        None,
+        &[],
+        None,
+        "h-coffee",
+    )
+    .await;
+    put(
+        pool,
+        "vault:test:misc/lunch.md",
+        "Lunch",
+        None,
+        &[("embed", "menu.png")],
+        None,
+        "h-lunch",
+    )
+    .await;
     // PG-3 moved to DB-7: what an earlier run remembered.
     sqlx::query("INSERT INTO dispatch_jira_keys (source_instance, issue_key, issue_id) VALUES ('acme', 'PG-3', '10007')")
         .execute(pool)
@@ -223,7 +324,11 @@ async fn fixture(pool: &sqlx::PgPool) {
 }
 
 fn expected_communities() -> BTreeSet<BTreeSet<String>> {
-    let set = |ids: &[&str]| ids.iter().map(|s| (*s).to_string()).collect::<BTreeSet<_>>();
+    let set = |ids: &[&str]| {
+        ids.iter()
+            .map(|s| (*s).to_string())
+            .collect::<BTreeSet<_>>()
+    };
     [
         kafka_cluster(),
         postgres_cluster(),
@@ -243,10 +348,12 @@ fn members(item: &Value) -> BTreeSet<String> {
 }
 
 async fn run_results(pool: &sqlx::PgPool) -> Vec<(String, i32, i32)> {
-    sqlx::query_as("SELECT result, changed_communities, work_items FROM dispatch_runs ORDER BY run_id")
-        .fetch_all(pool)
-        .await
-        .expect("runs")
+    sqlx::query_as(
+        "SELECT result, changed_communities, work_items FROM dispatch_runs ORDER BY run_id",
+    )
+    .fetch_all(pool)
+    .await
+    .expect("runs")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -267,8 +374,11 @@ async fn a_fixture_corpus_gives_its_communities_and_only_changes_are_redispatche
     let items = d.work_items(4);
     assert_eq!(items.len(), 4, "one work item per community");
     let schema: Value = serde_json::from_str(
-        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/work-item.schema.json"))
-            .expect("schema file"),
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../docs/work-item.schema.json"
+        ))
+        .expect("schema file"),
     )
     .expect("schema JSON");
     let mut found = BTreeSet::new();
@@ -279,7 +389,11 @@ async fn a_fixture_corpus_gives_its_communities_and_only_changes_are_redispatche
         assert_eq!(item["reason"], "new");
         assert_eq!(item["trace"]["traceparent"], TRACEPARENT);
         assert_eq!(traceparent.as_deref(), Some(TRACEPARENT));
-        assert!(item["members"].as_array().expect("members").iter().all(|m| m["changed"] == true));
+        assert!(item["members"]
+            .as_array()
+            .expect("members")
+            .iter()
+            .all(|m| m["changed"] == true));
         ids.insert(members(item), key.clone());
         found.insert(members(item));
     }
@@ -290,49 +404,91 @@ async fn a_fixture_corpus_gives_its_communities_and_only_changes_are_redispatche
         .find(|m| m["id"] == "jira:acme:OPS-12")
         .expect("OPS-12 dispatched");
     assert_eq!(lag_member["title"], "Consumer lag on payments");
-    assert_eq!(lag_member["url"], "https://acme.atlassian.net/browse/OPS-12");
-    assert_eq!(lag_member["source"], json!({"kind": "jira", "instance": "acme"}));
+    assert_eq!(
+        lag_member["url"],
+        "https://acme.atlassian.net/browse/OPS-12"
+    );
+    assert_eq!(
+        lag_member["source"],
+        json!({"kind": "jira", "instance": "acme"})
+    );
 
     // Nothing changed: nothing published, and said so.
     let again = d.dispatch(false).await.expect("dispatch");
     assert_eq!(again.result, RunResult::Unchanged);
     assert_eq!(again.work_items, 0);
-    assert!(again.summary.contains("0 changed communities"), "{}", again.summary);
+    assert!(
+        again.summary.contains("0 changed communities"),
+        "{}",
+        again.summary
+    );
     assert_eq!(d.work_items(4).len(), 4, "no new message");
 
     // One document edited: only its community, with that member marked.
-    put(pool, "vault:test:runbooks/Failover.md", "Failover", None,
+    put(
+        pool,
+        "vault:test:runbooks/Failover.md",
+        "Failover",
+        None,
         &[("wikilink", "Replication"), ("wikilink", "DB-7")],
-        Some(json!({"aliases": ["PG Failover"]})), "h-failover-2").await;
+        Some(json!({"aliases": ["PG Failover"]})),
+        "h-failover-2",
+    )
+    .await;
     let edited = d.dispatch(false).await.expect("dispatch");
-    assert_eq!((edited.result, edited.work_items, edited.changed_communities), (RunResult::Published, 1, 1));
+    assert_eq!(
+        (edited.result, edited.work_items, edited.changed_communities),
+        (RunResult::Published, 1, 1)
+    );
     let items = d.work_items(5);
     assert_eq!(items.len(), 5);
     let new = of_run(&items, &edited);
     assert_eq!(new.len(), 1);
     let (key, item) = &new[0];
     assert_eq!(item["reason"], "changed");
-    assert_eq!(key, &ids[&postgres_cluster()], "an edit keeps the community id");
-    assert_eq!(item["changed_members"], json!(["vault:test:runbooks/Failover.md"]));
+    assert_eq!(
+        key,
+        &ids[&postgres_cluster()],
+        "an edit keeps the community id"
+    );
+    assert_eq!(
+        item["changed_members"],
+        json!(["vault:test:runbooks/Failover.md"])
+    );
     for m in item["members"].as_array().expect("members") {
-        assert_eq!(m["changed"], m["id"] == "vault:test:runbooks/Failover.md", "{m}");
+        assert_eq!(
+            m["changed"],
+            m["id"] == "vault:test:runbooks/Failover.md",
+            "{m}"
+        );
     }
     assert!(item["previous_fingerprint"].is_string());
     assert_ne!(item["previous_fingerprint"], item["fingerprint"]);
 
     // A document deleted: its community changes, keeps its id, says who left.
-    sqlx::query("UPDATE documents SET deleted = true, indexed_at = now() WHERE doc_id = 'jira:acme:DB-7'")
-        .execute(pool)
-        .await
-        .expect("delete");
+    sqlx::query(
+        "UPDATE documents SET deleted = true, indexed_at = now() WHERE doc_id = 'jira:acme:DB-7'",
+    )
+    .execute(pool)
+    .await
+    .expect("delete");
     let deleted = d.dispatch(false).await.expect("dispatch");
-    assert_eq!((deleted.work_items, deleted.changed_communities), (1, 1), "{}", deleted.summary);
+    assert_eq!(
+        (deleted.work_items, deleted.changed_communities),
+        (1, 1),
+        "{}",
+        deleted.summary
+    );
     let items = d.work_items(6);
     assert_eq!(items.len(), 6);
     let new = of_run(&items, &deleted);
     assert_eq!(new.len(), 1);
     let (key, item) = &new[0];
-    assert_eq!(key, &ids[&postgres_cluster()], "a deletion keeps the community id");
+    assert_eq!(
+        key,
+        &ids[&postgres_cluster()],
+        "a deletion keeps the community id"
+    );
     assert_eq!(item["reason"], "changed");
     assert_eq!(item["removed_members"], json!(["jira:acme:DB-7"]));
     assert_eq!(item["sizes"]["members"], 3);
@@ -345,16 +501,18 @@ async fn a_fixture_corpus_gives_its_communities_and_only_changes_are_redispatche
     assert_eq!(items.len(), 10);
     let republished = of_run(&items, &all);
     assert_eq!(republished.len(), 4);
-    assert!(republished.iter().all(|(_, i)| i["reason"] == "republished"));
+    assert!(republished
+        .iter()
+        .all(|(_, i)| i["reason"] == "republished"));
 
     assert_eq!(
         run_results(pool).await,
         [
-            ("published".into(), 4, 4),
-            ("unchanged".into(), 0, 0),
-            ("published".into(), 1, 1),
-            ("published".into(), 1, 1),
-            ("published".into(), 0, 4),
+            ("published".to_string(), 4, 4),
+            ("unchanged".to_string(), 0, 0),
+            ("published".to_string(), 1, 1),
+            ("published".to_string(), 1, 1),
+            ("published".to_string(), 0, 4),
         ]
     );
 }
@@ -379,9 +537,18 @@ async fn a_dry_run_publishes_and_records_nothing() {
         all: false,
         traceparent: None,
     };
-    let report = dispatch(&d.env.config, &d.env.pool, &options).await.expect("dry run");
-    assert_eq!((report.result, report.work_items, report.run_id), (RunResult::Published, 4, None));
-    assert!(report.summary.contains("would be published"), "{}", report.summary);
+    let report = dispatch(&d.env.config, &d.env.pool, &options)
+        .await
+        .expect("dry run");
+    assert_eq!(
+        (report.result, report.work_items, report.run_id),
+        (RunResult::Published, 4, None)
+    );
+    assert!(
+        report.summary.contains("would be published"),
+        "{}",
+        report.summary
+    );
     assert!(d.work_items(0).is_empty());
     assert!(run_results(&d.env.pool).await.is_empty());
     let (recorded,): (i64,) = sqlx::query_as("SELECT count(*) FROM dispatch_communities")
@@ -397,14 +564,20 @@ async fn nothing_is_recorded_when_kafka_cannot_take_the_work_items() {
     fixture(&d.env.pool).await;
     let real_topic = d.env.config.dispatcher.work_items_topic.clone();
     d.env.config.dispatcher.work_items_topic = format!("{real_topic}.missing");
-    let err = d.dispatch(false).await.expect_err("a missing topic fails the run");
+    let err = d
+        .dispatch(false)
+        .await
+        .expect_err("a missing topic fails the run");
     assert!(err.to_string().contains("does not exist"), "{err}");
     d.env.config.dispatcher.work_items_topic = real_topic;
     let (recorded,): (i64,) = sqlx::query_as("SELECT count(*) FROM dispatch_communities")
         .fetch_one(&d.env.pool)
         .await
         .expect("count");
-    assert_eq!(recorded, 0, "a dispatch is recorded only after Kafka acknowledged it");
+    assert_eq!(
+        recorded, 0,
+        "a dispatch is recorded only after Kafka acknowledged it"
+    );
     let runs: Vec<(String, Option<String>)> =
         sqlx::query_as("SELECT result, message FROM dispatch_runs")
             .fetch_all(&d.env.pool)
@@ -429,12 +602,17 @@ async fn an_empty_corpus_is_starving_exit_2_and_recorded() {
     let d = DispatchEnv::new().await;
     let (code, stdout, stderr) = exit(&d.tributary().arg("migrate").output().expect("run"));
     assert_eq!(code, Some(0), "migrate: {stdout} {stderr}");
-    assert!(stdout.contains(d.topic()), "migrate creates the work-items topic: {stdout}");
+    assert!(
+        stdout.contains(d.topic()),
+        "migrate creates the work-items topic: {stdout}"
+    );
 
     let (code, stdout, stderr) = exit(&d.tributary().arg("dispatch").output().expect("run"));
     assert_eq!(code, Some(2), "starving exits 2: {stdout} {stderr}");
     assert!(
-        stderr.contains("no documents are indexed — is the indexer running and caught up? `tributary status`"),
+        stderr.contains(
+            "no documents are indexed — is the indexer running and caught up? `tributary status`"
+        ),
         "{stderr}"
     );
     let runs: Vec<(String, Option<String>)> =
@@ -444,35 +622,81 @@ async fn an_empty_corpus_is_starving_exit_2_and_recorded() {
             .expect("runs");
     assert_eq!(runs.len(), 1);
     assert_eq!(runs[0].0, "starving");
-    assert!(runs[0].1.as_deref().unwrap_or("").contains("no documents are indexed"));
+    assert!(runs[0]
+        .1
+        .as_deref()
+        .unwrap_or("")
+        .contains("no documents are indexed"));
     assert!(d.work_items(0).is_empty());
+
+    let (code, stdout, stderr) = exit(
+        &d.tributary()
+            .args(["status", "--json"])
+            .output()
+            .expect("run"),
+    );
+    assert_eq!(
+        code,
+        Some(1),
+        "status sees the starving dispatcher: {stdout} {stderr}"
+    );
+    let status: Value = serde_json::from_str(&stdout).expect("status JSON");
+    assert_eq!(status["dispatcher"]["result"], "starving", "{status}");
+    assert_eq!(status["healthy"], false);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn through_the_real_connector_and_indexer() {
     let d = DispatchEnv::new().await;
     let env = &d.env;
-    env.write_note("ops/Broker Disk.md", "# Broker Disk\nSee [[Log Retention]] and [[ops/Partition Reassignment]].\n");
-    env.write_note("ops/Log Retention.md", "# Log Retention\nBack to [[Broker Disk]]; also [[Partition Reassignment|reassign]].\n");
-    env.write_note("ops/Partition Reassignment.md", "# Partition Reassignment\nAfter [[Broker Disk]].\n");
+    env.write_note(
+        "ops/Broker Disk.md",
+        "# Broker Disk\nSee [[Log Retention]] and [[ops/Partition Reassignment]].\n",
+    );
+    env.write_note(
+        "ops/Log Retention.md",
+        "# Log Retention\nBack to [[Broker Disk]]; also [[Partition Reassignment|reassign]].\n",
+    );
+    env.write_note(
+        "ops/Partition Reassignment.md",
+        "# Partition Reassignment\nAfter [[Broker Disk]].\n",
+    );
     env.write_note("food/Lunch.md", "# Lunch\nPasta on Mondays.\n");
     env.write_note("food/Coffee.md", "# Coffee\nFloor two.\n");
     env.sync().await.expect("sync");
     env.index_until_idle().await;
 
-    let (code, stdout, stderr) = exit(&d.tributary().args(["dispatch", "--json"]).output().expect("run"));
+    let (code, stdout, stderr) = exit(
+        &d.tributary()
+            .args(["dispatch", "--json"])
+            .output()
+            .expect("run"),
+    );
     assert_eq!(code, Some(0), "{stdout} {stderr}");
     let report: Value = serde_json::from_str(&stdout).expect("report JSON");
     assert_eq!(report["result"], "published", "{report}");
-    assert_eq!(report["communities"].as_array().expect("communities").len(), 2, "{report}");
+    assert_eq!(
+        report["communities"].as_array().expect("communities").len(),
+        2,
+        "{report}"
+    );
     assert_eq!(report["links_unresolved"], 0, "{report}");
     let items = d.work_items(2);
     let found: BTreeSet<BTreeSet<String>> = items.iter().map(|(_, i, _)| members(i)).collect();
-    let ids = |names: &[&str]| names.iter().map(|n| TestEnv::doc_id(n)).collect::<BTreeSet<_>>();
+    let ids = |names: &[&str]| {
+        names
+            .iter()
+            .map(|n| TestEnv::doc_id(n))
+            .collect::<BTreeSet<_>>()
+    };
     assert_eq!(
         found,
         [
-            ids(&["ops/Broker Disk.md", "ops/Log Retention.md", "ops/Partition Reassignment.md"]),
+            ids(&[
+                "ops/Broker Disk.md",
+                "ops/Log Retention.md",
+                "ops/Partition Reassignment.md"
+            ]),
             ids(&["food/Coffee.md", "food/Lunch.md"]),
         ]
         .into()
@@ -480,7 +704,10 @@ async fn through_the_real_connector_and_indexer() {
 
     // A new note synced but not indexed: the topic grew, the registry did
     // not, the indexer is behind → starving, loudly.
-    env.write_note("ops/Replica Lag.md", "# Replica Lag\nSee [[Broker Disk]].\n");
+    env.write_note(
+        "ops/Replica Lag.md",
+        "# Replica Lag\nSee [[Broker Disk]].\n",
+    );
     env.sync().await.expect("sync");
     let (code, stdout, stderr) = exit(&d.tributary().arg("dispatch").output().expect("run"));
     assert_eq!(code, Some(2), "{stdout} {stderr}");
@@ -500,7 +727,10 @@ async fn through_the_real_connector_and_indexer() {
         .collect();
     assert_eq!(changed.len(), 1);
     let item = changed[0];
-    assert_eq!(item["changed_members"], json!([TestEnv::doc_id("ops/Replica Lag.md")]));
+    assert_eq!(
+        item["changed_members"],
+        json!([TestEnv::doc_id("ops/Replica Lag.md")])
+    );
     let (results,): (Vec<String>,) =
         sqlx::query_as("SELECT array_agg(result ORDER BY run_id) FROM dispatch_runs")
             .fetch_one(&env.pool)
@@ -517,7 +747,10 @@ fn check_schema(root: &Value, schema: &Value, value: &Value, path: &str) {
         assert_eq!(value, c, "{path}: const");
     }
     if let Some(options) = schema.get("enum").and_then(Value::as_array) {
-        assert!(options.contains(value), "{path}: {value} not in {options:?}");
+        assert!(
+            options.contains(value),
+            "{path}: {value} not in {options:?}"
+        );
     }
     if let Some(ty) = schema.get("type") {
         let types: Vec<&str> = match ty {
@@ -539,10 +772,16 @@ fn check_schema(root: &Value, schema: &Value, value: &Value, path: &str) {
     }
     if let Some(required) = schema.get("required").and_then(Value::as_array) {
         for field in required.iter().filter_map(Value::as_str) {
-            assert!(value.get(field).is_some(), "{path}: missing required {field}");
+            assert!(
+                value.get(field).is_some(),
+                "{path}: missing required {field}"
+            );
         }
     }
-    if let (Some(props), Some(obj)) = (schema.get("properties").and_then(Value::as_object), value.as_object()) {
+    if let (Some(props), Some(obj)) = (
+        schema.get("properties").and_then(Value::as_object),
+        value.as_object(),
+    ) {
         for (name, sub) in props {
             if let Some(v) = obj.get(name) {
                 check_schema(root, sub, v, &format!("{path}.{name}"));
@@ -554,16 +793,31 @@ fn check_schema(root: &Value, schema: &Value, value: &Value, path: &str) {
             check_schema(root, items, v, &format!("{path}[{i}]"));
         }
     }
-    if let (Some(min), Some(arr)) = (schema.get("minItems").and_then(Value::as_u64), value.as_array()) {
+    if let (Some(min), Some(arr)) = (
+        schema.get("minItems").and_then(Value::as_u64),
+        value.as_array(),
+    ) {
         assert!(arr.len() as u64 >= min, "{path}: fewer than {min} items");
     }
-    if let (Some(min), Some(s)) = (schema.get("minLength").and_then(Value::as_u64), value.as_str()) {
-        assert!(s.chars().count() as u64 >= min, "{path}: shorter than {min}");
+    if let (Some(min), Some(s)) = (
+        schema.get("minLength").and_then(Value::as_u64),
+        value.as_str(),
+    ) {
+        assert!(
+            s.chars().count() as u64 >= min,
+            "{path}: shorter than {min}"
+        );
     }
-    if let (Some(min), Some(n)) = (schema.get("minimum").and_then(Value::as_f64), value.as_f64()) {
+    if let (Some(min), Some(n)) = (
+        schema.get("minimum").and_then(Value::as_f64),
+        value.as_f64(),
+    ) {
         assert!(n >= min, "{path}: {n} < {min}");
     }
-    if let (Some(pattern), Some(s)) = (schema.get("pattern").and_then(Value::as_str), value.as_str()) {
+    if let (Some(pattern), Some(s)) = (
+        schema.get("pattern").and_then(Value::as_str),
+        value.as_str(),
+    ) {
         let re = regex::Regex::new(pattern).expect("schema pattern");
         assert!(re.is_match(s), "{path}: {s:?} does not match {pattern}");
     }
