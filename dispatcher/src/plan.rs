@@ -72,11 +72,7 @@ pub fn decide(current: &Current, last: Option<&Dispatched>, all: bool) -> Decisi
         .filter(|(id, hash)| last.members.get(id) != Some(hash))
         .map(|(id, _)| id.clone())
         .collect();
-    let now: HashMap<&str, ()> = current
-        .members
-        .iter()
-        .map(|(id, _)| (id.as_str(), ()))
-        .collect();
+    let now: HashSet<&str> = current.members.iter().map(|(id, _)| id.as_str()).collect();
     let removed_members: Vec<String> = last
         .members
         .keys()
