@@ -384,7 +384,7 @@ async fn a_fixture_corpus_gives_its_communities_and_only_changes_are_redispatche
     let mut found = BTreeSet::new();
     let mut ids = BTreeMap::new();
     for (key, item, traceparent) in &items {
-        check_schema(&schema, &schema, item, "$");
+        check_schema(&schema, item, "$");
         assert_eq!(item["community_id"], key.as_str(), "keyed by community id");
         assert_eq!(item["reason"], "new");
         assert_eq!(item["trace"]["traceparent"], TRACEPARENT);
@@ -492,7 +492,7 @@ async fn a_fixture_corpus_gives_its_communities_and_only_changes_are_redispatche
     assert_eq!(item["reason"], "changed");
     assert_eq!(item["removed_members"], json!(["jira:acme:DB-7"]));
     assert_eq!(item["sizes"]["members"], 3);
-    check_schema(&schema, &schema, item, "$");
+    check_schema(&schema, item, "$");
 
     // --all: every community again, the unchanged ones as republished.
     let all = d.dispatch(true).await.expect("dispatch");
@@ -742,7 +742,7 @@ async fn through_the_real_connector_and_indexer() {
 /// Checks `value` against the subset of JSON Schema the work-item schema
 /// uses: type, const, enum, required, properties, items, minItems,
 /// minLength, minimum, pattern.
-fn check_schema(root: &Value, schema: &Value, value: &Value, path: &str) {
+fn check_schema(schema: &Value, value: &Value, path: &str) {
     if let Some(c) = schema.get("const") {
         assert_eq!(value, c, "{path}: const");
     }
@@ -784,13 +784,13 @@ fn check_schema(root: &Value, schema: &Value, value: &Value, path: &str) {
     ) {
         for (name, sub) in props {
             if let Some(v) = obj.get(name) {
-                check_schema(root, sub, v, &format!("{path}.{name}"));
+                check_schema(sub, v, &format!("{path}.{name}"));
             }
         }
     }
     if let (Some(items), Some(arr)) = (schema.get("items"), value.as_array()) {
         for (i, v) in arr.iter().enumerate() {
-            check_schema(root, items, v, &format!("{path}[{i}]"));
+            check_schema(items, v, &format!("{path}[{i}]"));
         }
     }
     if let (Some(min), Some(arr)) = (
