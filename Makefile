@@ -12,7 +12,7 @@ STACK := scripts/stack/stack.sh
 .PHONY: help demo test test-deploy lint stack-up stack-down stack-status build clean-demo
 
 help:
-	@echo "make demo          stack up, migrate, sync examples/vault, index, search"
+	@echo "make demo          stack up, migrate, sync examples/vault, index, search, dispatch, metrics, status"
 	@echo "make test          stack up, fmt + clippy, deploy checks, unit and integration tests"
 	@echo "make test-deploy   helm lint/template, kubeconform, promtool, rendered command lines"
 	@echo "make stack-up      install (if needed) and start Kafka, PostgreSQL, the model"

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# The demo: migrate, sync the bundled vault, index until idle, search.
+# The demo: migrate, sync the bundled vault, index until idle, search, then
+# dispatch the vault's communities as work items.
 # Runs against the local stack (make stack-up); safe to run again: the
-# second run publishes nothing new and leaves the same points.
+# second run publishes nothing new, leaves the same points and dispatches
+# "0 changed communities".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 eval "$(scripts/stack/stack.sh env)"
@@ -37,5 +39,7 @@ wait "$indexer"
 grep -E '^tributary_(build_info|indexer_documents_total|indexer_paused |documents_unindexed|corpus_documents|connector_published_documents_total|connector_last_success)' <<<"$scraped" \
     || { echo "no metrics scraped from $metrics_addr" >&2; exit 1; }
 echo "(all series: run \`tributary index\` and curl http://$metrics_addr/metrics)"
+step "dispatch: the vault's communities as work items"
+"$bin" dispatch
 step "status (exit code: 0 ok, 1 degraded, 2 failing)"
 "$bin" status || echo "status exit code: $?"

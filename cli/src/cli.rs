@@ -70,8 +70,12 @@ pub enum Command {
     /// Inspect and redrive the dead-letter topic.
     #[command(subcommand)]
     Dlq(crate::commands::dlq::DlqCommand),
-    /// Turn the indexed corpus into work items for agents (not built yet).
-    Dispatch,
+    /// Turn the indexed corpus into work items for agents: one per community
+    /// of linked documents that is new or changed since its last dispatch.
+    #[command(
+        after_help = "Exit codes:\n  0  published, or nothing changed\n  2  starving: nothing indexed to work on (see the message)\n  1  failure"
+    )]
+    Dispatch(DispatchArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -167,6 +171,20 @@ pub struct SearchArgs {
     #[arg(long, short = 'n', default_value_t = 5)]
     pub limit: usize,
     /// Print hits as JSON lines.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DispatchArgs {
+    /// Report the communities and what would be published; publish and
+    /// record nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Publish a work item for every community, changed or not.
+    #[arg(long)]
+    pub all: bool,
+    /// Print the report as JSON on stdout.
     #[arg(long)]
     pub json: bool,
 }

@@ -66,15 +66,18 @@ impl Registry {
         let mut tx = self.pool.begin().await?;
         for (doc, chunks) in docs {
             let links = serde_json::to_value(&doc.links).unwrap_or_default();
+            // What the dispatcher resolves links by (aliases, keys, spaces).
+            let metadata = serde_json::Value::Object(doc.metadata.clone());
             sqlx::query(
                 "INSERT INTO documents (doc_id, source_kind, source_instance, title, url, content_hash,
-                                        chunk_count, deleted, updated_at, indexed_at, links)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now(), $10)
+                                        chunk_count, deleted, updated_at, indexed_at, links, metadata)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now(), $10, $11)
                  ON CONFLICT (doc_id) DO UPDATE SET
                    source_kind = EXCLUDED.source_kind, source_instance = EXCLUDED.source_instance,
                    title = EXCLUDED.title, url = EXCLUDED.url, content_hash = EXCLUDED.content_hash,
                    chunk_count = EXCLUDED.chunk_count, deleted = EXCLUDED.deleted,
-                   updated_at = EXCLUDED.updated_at, indexed_at = now(), links = EXCLUDED.links",
+                   updated_at = EXCLUDED.updated_at, indexed_at = now(), links = EXCLUDED.links,
+                   metadata = EXCLUDED.metadata",
             )
             .bind(&doc.id)
             .bind(&doc.source.kind)
@@ -86,6 +89,7 @@ impl Registry {
             .bind(doc.deleted)
             .bind(doc.updated_at)
             .bind(links)
+            .bind(metadata)
             .execute(&mut *tx)
             .await?;
         }

@@ -9,7 +9,11 @@ pub async fn run(config: &Config, args: MigrateArgs) -> anyhow::Result<ExitCode>
     db::migrate(&pool).await?;
     println!("database migrations applied");
     if !args.skip_kafka {
-        let topics = [config.kafka.topic.clone(), config.kafka.dlq_topic()];
+        let topics = [
+            config.kafka.topic.clone(),
+            config.kafka.dlq_topic(),
+            config.dispatcher.work_items_topic.clone(),
+        ];
         kafka::ensure_topics(&config.kafka, &topics).await?;
         println!("kafka topics ready: {}", topics.join(", "));
     }

@@ -1,6 +1,7 @@
 //! One module per subcommand; each turns parsed arguments and the loaded
 //! configuration into library calls and prints the result.
 
+mod dispatch;
 pub mod dlq;
 mod index;
 mod migrate;
@@ -26,16 +27,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Migrate(args) => migrate::run(&config, args).await,
         Command::Status(args) => status::run(&config, args).await,
         Command::Dlq(cmd) => dlq::run(&config, cmd).await,
-        Command::Dispatch => not_built("dispatch", "the dispatcher"),
+        Command::Dispatch(args) => dispatch::run(&config, args).await,
     }
-}
-
-/// Subcommands reserved in the CLI but not implemented yet fail loudly:
-/// a CronJob that calls them must never look green.
-fn not_built(cmd: &str, what: &str) -> anyhow::Result<ExitCode> {
-    anyhow::bail!(
-        "`tributary {cmd}` is not built yet ({what} is a planned issue); nothing was done"
-    )
 }
 
 /// PostgreSQL for every command but `migrate`: refuses a schema that is

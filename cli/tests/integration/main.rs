@@ -10,6 +10,7 @@ mod cli_binary;
 mod confluence_connector;
 mod confluence_fake;
 mod crash_recovery;
+mod dispatcher;
 mod dlq_redrive;
 mod embedder_outage;
 mod embedding_fake;

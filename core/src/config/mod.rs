@@ -27,10 +27,12 @@ pub struct Config {
     pub confluence: ConfluenceConfig,
     pub metrics: MetricsConfig,
     pub status: StatusConfig,
+    pub dispatcher: DispatcherConfig,
 }
 
 mod confluence;
 mod database;
+mod dispatcher;
 mod embedder;
 mod indexer;
 mod jira;
@@ -42,6 +44,7 @@ mod vault;
 
 pub use confluence::{ConfluenceConfig, ConfluenceFlavor};
 pub use database::{DatabaseConfig, DEFAULT_DATABASE_URL};
+pub use dispatcher::DispatcherConfig;
 pub use embedder::{EmbedderBackend, EmbedderConfig};
 pub use indexer::IndexerConfig;
 pub use jira::{JiraConfig, JiraFlavor};
@@ -284,6 +287,20 @@ mod tests {
             jail.create_file("t.toml", "[kafka]\ntopik = \"typo\"\n")?;
             let err = Config::load(Some(Path::new("t.toml"))).unwrap_err();
             assert!(std::error::Error::source(&err).is_none(), "{err}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn dispatcher_section_loads_from_file_and_env() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("t.toml", "[dispatcher]\nresolution = 1.5\n")?;
+            jail.set_env("TRIBUTARY_DISPATCHER__WORK_ITEMS_TOPIC", "agents.work");
+            let cfg = Config::load(Some(Path::new("t.toml"))).expect("loads");
+            assert_eq!(cfg.dispatcher.work_items_topic, "agents.work");
+            assert_eq!(cfg.dispatcher.resolution, 1.5);
+            assert_eq!(cfg.dispatcher.id_match_threshold, 0.5);
+            assert!(Config::default().dispatcher.work_items_topic == "tributary.work-items");
             Ok(())
         });
     }

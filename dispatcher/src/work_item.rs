@@ -1,0 +1,138 @@
+//! The work item: one message per community to dispatch, on the work-items
+//! topic, keyed by community id. `docs/work-item.schema.json` describes it;
+//! versioned like the document (`schema_version`).
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::community::Grouping;
+use crate::plan::Reason;
+
+/// The work-item schema version this build produces.
+pub const WORK_ITEM_SCHEMA_VERSION: u32 = 1;
+
+/// Kafka headers copied out of the value for tools like kcat.
+pub const HEADER_SCHEMA_VERSION: &str = "tributary.schema_version";
+pub const HEADER_REASON: &str = "tributary.work_item.reason";
+/// W3C trace context header, when the run has one.
+pub const HEADER_TRACEPARENT: &str = "traceparent";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WorkItem {
+    pub schema_version: u32,
+    /// Stable community id; also the Kafka key.
+    pub community_id: String,
+    pub reason: Reason,
+    /// The `dispatch_runs` row of the run that published it.
+    pub run_id: i64,
+    pub dispatched_at: DateTime<Utc>,
+    pub fingerprint: String,
+    pub previous_fingerprint: Option<String>,
+    pub grouping: Grouping,
+    pub sizes: Sizes,
+    pub members: Vec<Member>,
+    /// Ids of members added or edited since the last dispatch.
+    pub changed_members: Vec<String>,
+    /// Ids of the last dispatch's members that left (deleted or moved).
+    pub removed_members: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace: Option<Trace>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Sizes {
+    pub members: usize,
+    pub changed: usize,
+    pub removed: usize,
+    /// Resolved links between members (A→B and B→A count twice).
+    pub internal_links: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Member {
+    pub id: String,
+    pub title: String,
+    pub url: Option<String>,
+    pub source: Source,
+    pub content_hash: String,
+    pub changed: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Source {
+    pub kind: String,
+    pub instance: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Trace {
+    /// W3C `traceparent`: `00-<32 hex trace id>-<16 hex span id>-<2 hex flags>`.
+    pub traceparent: String,
+}
+
+/// A `traceparent` value if it is well formed (version 00, non-zero ids);
+/// anything else is not propagated.
+pub fn valid_traceparent(value: &str) -> Option<String> {
+    let value = value.trim();
+    let parts: Vec<&str> = value.split('-').collect();
+    let hex = |s: &str, len: usize| {
+        s.len() == len
+            && s.chars()
+                .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))
+    };
+    let ok = parts.len() == 4
+        && parts[0] == "00"
+        && hex(parts[1], 32)
+        && hex(parts[2], 16)
+        && hex(parts[3], 2)
+        && parts[1].chars().any(|c| c != '0')
+        && parts[2].chars().any(|c| c != '0');
+    ok.then(|| value.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn traceparent_is_checked() {
+        let good = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        assert_eq!(valid_traceparent(good).as_deref(), Some(good));
+        assert_eq!(valid_traceparent("00-0000-00f067aa0ba902b7-01"), None);
+        assert_eq!(
+            valid_traceparent("00-00000000000000000000000000000000-00f067aa0ba902b7-01"),
+            None
+        );
+        assert_eq!(valid_traceparent("garbage"), None);
+    }
+
+    #[test]
+    fn serialises_reason_and_grouping_in_lowercase_and_omits_missing_trace() {
+        let item = WorkItem {
+            schema_version: WORK_ITEM_SCHEMA_VERSION,
+            community_id: "c-1".into(),
+            reason: Reason::Changed,
+            run_id: 7,
+            dispatched_at: DateTime::from_timestamp(0, 0).unwrap_or_default(),
+            fingerprint: "sha256:x".into(),
+            previous_fingerprint: None,
+            grouping: Grouping::Links,
+            sizes: Sizes {
+                members: 1,
+                changed: 1,
+                removed: 0,
+                internal_links: 0,
+            },
+            members: vec![],
+            changed_members: vec![],
+            removed_members: vec![],
+            trace: None,
+        };
+        let json = serde_json::to_value(&item).expect("serialises");
+        assert_eq!(json["reason"], "changed");
+        assert_eq!(json["grouping"], "links");
+        assert!(json.get("trace").is_none());
+        let back: WorkItem = serde_json::from_value(json).expect("parses");
+        assert_eq!(back, item);
+    }
+}
