@@ -282,9 +282,14 @@ impl ConfluenceApi {
                 Shape::V1,
             ),
         };
-        let mut out = Vec::new();
+        let mut out: Vec<RawComment> = Vec::new();
         while let Some(values) = pager.next_values().await? {
-            out.extend(values.iter().filter_map(RawComment::from_json));
+            for comment in values.iter().filter_map(RawComment::from_json) {
+                // Positional pages repeat a comment when one is added meanwhile.
+                if !out.iter().any(|c| c.id == comment.id) {
+                    out.push(comment);
+                }
+            }
         }
         Ok(out)
     }
