@@ -616,7 +616,8 @@ async fn changes_during_paging_lose_no_page(flavor: ConfluenceFlavor) {
     let docs = latest(published(&env).await);
     for (n, version) in [(2, 3), (3, 2), (4, 2)] {
         assert_eq!(
-            docs[&doc_id(n)].metadata["version"], version,
+            docs[&doc_id(n)].metadata["version"],
+            version,
             "page {n} stayed old: {report}"
         );
     }
@@ -718,7 +719,10 @@ async fn renames_moves_and_label_edits_renew_breadcrumbs_and_labels() {
     let docs = latest(published(&env).await);
     assert_eq!(docs[&doc_id(3)].title, "Home > Playbooks > Lag", "{report}");
     assert_eq!(docs[&doc_id(4)].title, "Home > Playbooks > Lag > Deep");
-    assert_eq!(docs[&doc_id(4)].metadata["breadcrumb"], "Home > Playbooks > Lag > Deep");
+    assert_eq!(
+        docs[&doc_id(4)].metadata["breadcrumb"],
+        "Home > Playbooks > Lag > Deep"
+    );
 
     // No new versions: Lag moves under Home, Home gets a label.
     let mut moved = fake.page(3);
@@ -728,7 +732,10 @@ async fn renames_moves_and_label_edits_renew_breadcrumbs_and_labels() {
     labelled.labels = vec!["docs".into(), "start-here".into()];
     fake.put(labelled);
     let quiet = sync(&env, &opts).await.expect("incremental");
-    assert_eq!(quiet.summary.published, 0, "nothing bumped a version: {quiet}");
+    assert_eq!(
+        quiet.summary.published, 0,
+        "nothing bumped a version: {quiet}"
+    );
     opts.prune = true;
     let report = sync(&env, &opts).await.expect("prune");
     let docs = latest(published(&env).await);
@@ -767,11 +774,15 @@ async fn footer_comments_are_indexed(flavor: ConfluenceFlavor) {
         .filter(|l| l.path.ends_with("/footer-comments") || l.path.ends_with("/child/comment"))
         .count();
     assert_eq!(comment_requests, 2, "3 comments, 2 per page");
-    let d = latest(published(&env).await).remove(&doc_id(1)).expect("doc");
+    let d = latest(published(&env).await)
+        .remove(&doc_id(1))
+        .expect("doc");
     assert!(d.body.text.contains("## Comments"), "{}", d.body.text);
     for i in 1..=3 {
         assert!(
-            d.body.text.contains(&format!("Comment number {i} says rotate the keys.")),
+            d.body
+                .text
+                .contains(&format!("Comment number {i} says rotate the keys.")),
             "{}",
             d.body.text
         );
@@ -788,8 +799,14 @@ async fn footer_comments_are_indexed(flavor: ConfluenceFlavor) {
     fake.put(page);
     let report = sync(&env, &opts).await.expect("incremental");
     assert_eq!(report.summary.published, 1, "{report}");
-    let d = latest(published(&env).await).remove(&doc_id(1)).expect("doc");
-    assert!(d.body.text.contains("Fixed in the new release."), "{}", d.body.text);
+    let d = latest(published(&env).await)
+        .remove(&doc_id(1))
+        .expect("doc");
+    assert!(
+        d.body.text.contains("Fixed in the new release."),
+        "{}",
+        d.body.text
+    );
 
     env.index_until_idle().await;
     let text: String = env

@@ -478,9 +478,9 @@ fn search<'a>(s: &'a State, cql: &str) -> Vec<&'a FakePage> {
         .filter(|p| p.status == "current")
         .filter(|p| c.ids.as_ref().is_none_or(|ids| ids.contains(&p.id)))
         .filter(|p| {
-            c.ancestors.as_ref().is_none_or(|wanted| {
-                ancestors(p, s).iter().any(|(id, _)| wanted.contains(id))
-            })
+            c.ancestors
+                .as_ref()
+                .is_none_or(|wanted| ancestors(p, s).iter().any(|(id, _)| wanted.contains(id)))
         })
         .filter(|p| c.space.as_ref().is_none_or(|k| *k == p.space))
         .filter(|p| c.ids.is_some() || c.types.contains(&p.kind))
@@ -619,13 +619,19 @@ fn datacenter(
         .and_then(|r| r.strip_suffix("/child/comment"))
     {
         let expand = query.get("expand").map(String::as_str).unwrap_or("");
-        if !expand.contains("body.storage") || query.get("depth").map(String::as_str) != Some("all") {
-            return error(400, "expand=body.storage and depth=all expected by this fake");
+        if !expand.contains("body.storage") || query.get("depth").map(String::as_str) != Some("all")
+        {
+            return error(
+                400,
+                "expand=body.storage and depth=all expected by this fake",
+            );
         }
         return comments_page(s, id, path, query, limit, false);
     }
     if path == "/rest/api/content/search"
-        && query.get("cql").is_some_and(|c| c.contains("type = comment"))
+        && query
+            .get("cql")
+            .is_some_and(|c| c.contains("type = comment"))
     {
         let results = comment_hits(s, &query["cql"]);
         return ResponseTemplate::new(200).set_body_json(json!({

@@ -468,9 +468,7 @@ impl Run<'_> {
         previous: &mut HashMap<String, ItemState>,
     ) -> Result<(), SpaceError> {
         let cql = cql::comments(key, since, zone);
-        let mut pager = self
-            .api
-            .comments_since(&cql, self.opts.listing_page_size);
+        let mut pager = self.api.comments_since(&cql, self.opts.listing_page_size);
         let mut pages: Vec<String> = Vec::new();
         let mut newest: Option<DateTime<Utc>> = None;
         while let Some(batch) = pager.next_page().await? {
@@ -710,9 +708,7 @@ impl Run<'_> {
                     listed.extend(batch);
                 }
             }
-            let ids = stale_pages(&listed, previous, &self.seen, |id| {
-                self.renderer.doc_id(id)
-            });
+            let ids = stale_pages(&listed, previous, &self.seen, |id| self.renderer.doc_id(id));
             stale.push((space, ids));
         }
         let now = Utc::now();
@@ -886,7 +882,14 @@ mod tests {
         trashed.status = "trashed".into();
         let mut blog = page("5", 1);
         blog.kind = "blogpost".into();
-        let listed = [page("1", 2), page("2", 2), page("3", 1), page("3", 1), trashed, blog];
+        let listed = [
+            page("1", 2),
+            page("2", 2),
+            page("3", 1),
+            page("3", 1),
+            trashed,
+            blog,
+        ];
         assert_eq!(missed(&listed, &seen, false), ["2", "3"]);
         assert_eq!(missed(&listed, &seen, true), ["2", "3", "5"]);
     }
@@ -907,7 +910,13 @@ mod tests {
         .into();
         relabelled.labels = vec!["new".into()];
         let seen: HashSet<String> = ["5".to_owned()].into();
-        let listed = [page("1", 1), page("2", 1), relabelled, page("4", 1), page("5", 1)];
+        let listed = [
+            page("1", 1),
+            page("2", 1),
+            relabelled,
+            page("4", 1),
+            page("5", 1),
+        ];
         assert_eq!(
             stale_pages(&listed, &previous, &seen, |id| format!("d:{id}")),
             ["1", "3", "4"]

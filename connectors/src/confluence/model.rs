@@ -268,11 +268,26 @@ mod tests {
         assert_eq!(recorded_place(&base), Some(page.place_digest().as_str()));
         assert_eq!(recorded_place("v2@"), None);
         let variants = [
-            RawPage { ancestors: vec!["Start".into()], ..page.clone() },
-            RawPage { ancestor_ids: vec!["9".into()], ..page.clone() },
-            RawPage { space_key: Some("SEC".into()), ..page.clone() },
-            RawPage { title: "Kid".into(), ..page.clone() },
-            RawPage { labels: vec!["ops".into(), "new".into()], ..page.clone() },
+            RawPage {
+                ancestors: vec!["Start".into()],
+                ..page.clone()
+            },
+            RawPage {
+                ancestor_ids: vec!["9".into()],
+                ..page.clone()
+            },
+            RawPage {
+                space_key: Some("SEC".into()),
+                ..page.clone()
+            },
+            RawPage {
+                title: "Kid".into(),
+                ..page.clone()
+            },
+            RawPage {
+                labels: vec!["ops".into(), "new".into()],
+                ..page.clone()
+            },
         ];
         for v in &variants {
             assert_ne!(v.fingerprint(), base, "{v:?}");

@@ -240,7 +240,9 @@ mod tests {
     #[test]
     fn page_links_keep_their_space() {
         let storage = r#"<p><ac:link><ri:page ri:content-title="Kafka Basics" ri:space-key="OPS" /></ac:link> and <ac:link><ri:page ri:content-title="Deploys" /></ac:link></p>"#;
-        let d = renderer(1024).render(&page(storage), &space(), Utc::now(), &[]).doc;
+        let d = renderer(1024)
+            .render(&page(storage), &space(), Utc::now(), &[])
+            .doc;
         let targets: Vec<&str> = d.links.iter().map(|l| l.target.as_str()).collect();
         assert_eq!(targets, ["OPS:Kafka Basics", "ENG:Deploys"]);
         assert_eq!(d.body.text, "Kafka Basics and Deploys");
@@ -253,7 +255,8 @@ mod tests {
                 id: "1".into(),
                 author: Some("Bob".into()),
                 when: None,
-                storage: "<p>Also check <a href=\"https://status.example.com\">status</a>.</p>".into(),
+                storage: "<p>Also check <a href=\"https://status.example.com\">status</a>.</p>"
+                    .into(),
             },
             RawComment {
                 id: "2".into(),
@@ -263,9 +266,15 @@ mod tests {
         let d = renderer(1024)
             .render(&page("<p>Body.</p>"), &space(), Utc::now(), &comments)
             .doc;
-        assert_eq!(d.body.text, "Body.\n\n## Comments\n\n### Bob\n\nAlso check status.");
+        assert_eq!(
+            d.body.text,
+            "Body.\n\n## Comments\n\n### Bob\n\nAlso check status."
+        );
         assert_eq!(d.metadata["comment_count"], 2);
-        assert!(d.links.iter().any(|l| l.target == "https://status.example.com"));
+        assert!(d
+            .links
+            .iter()
+            .any(|l| l.target == "https://status.example.com"));
     }
 
     #[test]

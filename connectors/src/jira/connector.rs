@@ -24,8 +24,8 @@ use super::jql::{self, JqlZone};
 use super::model::{fingerprint, parse_jira_time, Comment, RawIssue};
 use super::options::JiraSyncOptions;
 use super::pager::Pager;
-use super::wiki::mentions;
 use super::report::{JiraProgress, JiraSyncReport};
+use super::wiki::mentions;
 use crate::atlassian::{AtlassianClient, AtlassianError};
 use crate::publish::{publish_and_record, Incomplete, PublishError, Publisher};
 use crate::state::{ItemRecord, ItemState, SyncStateStore};
@@ -159,7 +159,12 @@ struct Walk {
 
 impl Walk {
     fn advance(&mut self, updated: DateTime<Utc>, key: &str) {
-        advance(&mut self.watermark, &mut self.keys_at_watermark, updated, key);
+        advance(
+            &mut self.watermark,
+            &mut self.keys_at_watermark,
+            updated,
+            key,
+        );
     }
 }
 
@@ -573,9 +578,7 @@ impl Run<'_> {
         let now = Utc::now();
         // Listed but recorded as deleted (made visible again, moved back into
         // scope: neither bumps `updated`) or never recorded: fetch and publish.
-        let revive = revivals(&listed, &walk.previous, &walk.seen, |k| {
-            renderer.doc_id(k)
-        });
+        let revive = revivals(&listed, &walk.previous, &walk.seen, |k| renderer.doc_id(k));
         let mut gone: Vec<String> = walk
             .previous
             .iter()
@@ -611,7 +614,8 @@ impl Run<'_> {
             batch.len() as u64
         };
         for i in acked {
-            walk.previous.insert(batch[i].1.doc_id.clone(), batch[i].1.state.clone());
+            walk.previous
+                .insert(batch[i].1.doc_id.clone(), batch[i].1.state.clone());
         }
         if !revive.is_empty() {
             tracing::info!(

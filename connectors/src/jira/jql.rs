@@ -104,7 +104,10 @@ pub fn by_keys(scope: &str, keys: &[String]) -> String {
         .iter()
         .map(|k| format!("\"{}\"", k.replace('\\', "\\\\").replace('"', "\\\"")))
         .collect();
-    format!("({scope}) AND key in ({}) ORDER BY key ASC", keys.join(", "))
+    format!(
+        "({scope}) AND key in ({}) ORDER BY key ASC",
+        keys.join(", ")
+    )
 }
 
 /// The slim listing used to find deletions: every key in scope.
