@@ -929,8 +929,10 @@ mod tests {
             space: space.into(),
             error: "boom".into(),
         };
-        let mut report = ConfluenceSyncReport::default();
-        report.failures = vec![failure("SEC")];
+        let mut report = ConfluenceSyncReport {
+            failures: vec![failure("SEC")],
+            ..ConfluenceSyncReport::default()
+        };
         assert_eq!(
             spaces_message(2, &report),
             "1 of 2 Confluence spaces failed (SEC: boom); the other space was synced and its watermark moved"
