@@ -133,7 +133,11 @@ async fn cloud_follows_cursors_converts_storage_and_search_finds_the_pages() {
     );
 
     let log = fake.take_log();
-    let listings = requests(&log, "/wiki/api/v2/spaces/1001/pages");
+    // The walk with bodies (a slim re-walk checks it: more than one page).
+    let listings: Vec<&Logged> = requests(&log, "/wiki/api/v2/spaces/1001/pages")
+        .into_iter()
+        .filter(|l| l.query.contains_key("body-format"))
+        .collect();
     let cursors: Vec<Option<&str>> = listings
         .iter()
         .map(|l| l.query.get("cursor").map(String::as_str))
@@ -196,7 +200,7 @@ async fn cloud_follows_cursors_converts_storage_and_search_finds_the_pages() {
         .iter()
         .map(|l| (l.kind.as_str(), l.target.as_str()))
         .collect();
-    assert!(links.contains(&("page", "Kafka Basics")), "{links:?}");
+    assert!(links.contains(&("page", "ENG:Kafka Basics")), "{links:?}");
     assert!(links.contains(&("issue", "OPS-12")), "{links:?}");
     assert_eq!(docs[&doc_id(20)].metadata["type"], "blogpost");
 
@@ -334,7 +338,10 @@ async fn a_page_edited_in_the_watermark_minute_is_not_missed() {
         "the pages of the first run are re-read, not re-sent"
     );
     let log = fake.take_log();
-    let searches = requests(&log, "/wiki/rest/api/content/search");
+    let searches: Vec<&Logged> = requests(&log, "/wiki/rest/api/content/search")
+        .into_iter()
+        .filter(|l| l.query["expand"].contains("body.storage"))
+        .collect();
     let cursors: Vec<Option<&str>> = searches
         .iter()
         .map(|l| l.query.get("cursor").map(String::as_str))
@@ -438,7 +445,10 @@ async fn datacenter_pages_with_start_and_limit_and_a_bearer_token() {
     let report = sync(&env, &fake.options()).await.expect("sync");
     assert_eq!(report.summary.published, 6, "{report}");
     let log = fake.take_log();
-    let listings = requests(&log, "/rest/api/content");
+    let listings: Vec<&Logged> = requests(&log, "/rest/api/content")
+        .into_iter()
+        .filter(|l| l.query["expand"].contains("body.storage"))
+        .collect();
     let starts: Vec<Option<&str>> = listings
         .iter()
         .filter(|l| l.query["type"] == "page")
@@ -465,7 +475,11 @@ async fn datacenter_pages_with_start_and_limit_and_a_bearer_token() {
     let report = sync(&env, &fake.options()).await.expect("incremental");
     assert_eq!(report.summary.published, 1, "{report}");
     let log = fake.take_log();
-    assert_eq!(requests(&log, "/rest/api/content/search").len(), 1);
+    let searches: Vec<&Logged> = requests(&log, "/rest/api/content/search")
+        .into_iter()
+        .filter(|l| !l.query["cql"].contains("type = comment"))
+        .collect();
+    assert_eq!(searches.len(), 1, "{searches:?}");
 }
 
 /// The binary: config file for the site, token from the environment, the
@@ -543,4 +557,304 @@ async fn tributary_sync_confluence_through_the_binary() {
         stderr.contains("1 of 1 Confluence spaces failed"),
         "{stderr}"
     );
+}
+
+fn listing_path(flavor: ConfluenceFlavor) -> &'static str {
+    match flavor {
+        ConfluenceFlavor::Cloud => "/wiki/api/v2/spaces/1001/pages",
+        ConfluenceFlavor::Datacenter => "/rest/api/content",
+    }
+}
+
+fn search_path(flavor: ConfluenceFlavor) -> &'static str {
+    match flavor {
+        ConfluenceFlavor::Cloud => "/wiki/rest/api/content/search",
+        ConfluenceFlavor::Datacenter => "/rest/api/content/search",
+    }
+}
+
+fn edited(mut page: FakePage, version: u64, when: &str) -> FakePage {
+    page.version = version;
+    page.when = crate::confluence_fake::utc(when);
+    page.storage = format!("<p>{} edited to version {version}.</p>", page.title);
+    page
+}
+
+/// Issue 11 item 13: pages that change while a run pages (results paged by
+/// position) shift the others; none may be lost, first sync or incremental.
+async fn changes_during_paging_lose_no_page(flavor: ConfluenceFlavor) {
+    let env = TestEnv::new().await;
+    let fake = FakeConfluence::start(flavor).await;
+    let mut cfg = fake.config();
+    cfg.overlap_secs = 0;
+    cfg.include_blogposts = false;
+    let opts = fake.options_for(cfg);
+    for n in 1..=6 {
+        fake.put(filler(n, n));
+    }
+    // First sync: page 1 is trashed before the second listing page, so the
+    // listing moves up one and page 3 is never on a page.
+    let mut trashed = fake.page(1);
+    trashed.status = "trashed".into();
+    fake.edit_before_next_page(listing_path(flavor), trashed);
+    let report = sync(&env, &opts).await.expect("first sync");
+    let docs = latest(published(&env).await);
+    for n in 2..=6 {
+        assert!(docs.contains_key(&doc_id(n)), "page {n} lost: {report}");
+    }
+
+    // Incremental: 2, 3 and 4 edited; 2 edited again before the second
+    // search page moves behind the cursor, and 3 is never on a page.
+    fake.put(edited(fake.page(2), 2, "2025-01-10T09:00:00Z"));
+    fake.put(edited(fake.page(3), 2, "2025-01-10T09:01:00Z"));
+    fake.put(edited(fake.page(4), 2, "2025-01-10T09:02:00Z"));
+    fake.edit_before_next_page(
+        search_path(flavor),
+        edited(fake.page(2), 3, "2025-01-10T09:10:00Z"),
+    );
+    let report = sync(&env, &opts).await.expect("incremental");
+    let docs = latest(published(&env).await);
+    for (n, version) in [(2, 3), (3, 2), (4, 2)] {
+        assert_eq!(
+            docs[&doc_id(n)].metadata["version"],
+            version,
+            "page {n} stayed old: {report}"
+        );
+    }
+    assert_eq!(
+        cursor(&env).await["spaces"]["ENG"]["watermark"],
+        "2025-01-10T09:10:00Z"
+    );
+
+    // A quiet run: one search page, no second walk.
+    fake.take_log();
+    let quiet = sync(&env, &opts).await.expect("quiet");
+    assert_eq!(quiet.summary.published, 0, "{quiet}");
+    let log = fake.take_log();
+    let searches: Vec<_> = requests(&log, search_path(flavor))
+        .into_iter()
+        .filter(|l| !l.query["cql"].contains("type = comment"))
+        .collect();
+    assert_eq!(searches.len(), 1, "{searches:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cloud_changes_during_paging_lose_no_page() {
+    changes_during_paging_lose_no_page(ConfluenceFlavor::Cloud).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn datacenter_changes_during_paging_lose_no_page() {
+    changes_during_paging_lose_no_page(ConfluenceFlavor::Datacenter).await;
+}
+
+/// Issue 11 item 14: a page restored from the trash keeps its version; the
+/// prune listing sees it and it is published again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_restored_from_the_trash_is_republished_by_the_prune() {
+    let env = TestEnv::new().await;
+    let fake = FakeConfluence::start(ConfluenceFlavor::Datacenter).await;
+    // Page 3 keeps the watermark far from page 2: no search window sees it.
+    for (n, minute) in [(1, 1), (2, 2), (3, 30)] {
+        fake.put(filler(n, minute));
+    }
+    let mut opts = fake.options();
+    opts.prune = true;
+    assert_eq!(sync(&env, &opts).await.expect("sync").summary.published, 3);
+    let mut trashed = fake.page(2);
+    trashed.status = "trashed".into();
+    fake.put(trashed);
+    let report = sync(&env, &opts).await.expect("prune");
+    assert_eq!(report.summary.tombstones, 1, "{report}");
+
+    let mut restored = fake.page(2);
+    restored.status = "current".into(); // same version, same time
+    fake.put(restored);
+    let report = sync(&env, &opts).await.expect("prune again");
+    assert_eq!(
+        (report.summary.published, report.summary.tombstones),
+        (1, 0),
+        "{report}"
+    );
+    let items = env.state().items("confluence:test").await.expect("items");
+    assert!(!items[&doc_id(2)].deleted);
+    let again = sync(&env, &opts).await.expect("steady");
+    assert_eq!(again.summary.published, 0, "republished once only: {again}");
+}
+
+/// Issue 11 item 15: a renamed parent renews every descendant's breadcrumb
+/// in the same run; a move and a label edit (no new version) are found by
+/// the prune listing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn renames_moves_and_label_edits_renew_breadcrumbs_and_labels() {
+    let env = TestEnv::new().await;
+    let fake = FakeConfluence::start(ConfluenceFlavor::Cloud).await;
+    let mut home = filler(1, 1);
+    home.title = "Home".into();
+    let mut runbooks = filler(2, 2);
+    runbooks.title = "Runbooks".into();
+    runbooks.parent = Some(1);
+    let mut lag = filler(3, 3);
+    lag.title = "Lag".into();
+    lag.parent = Some(2);
+    let mut deep = filler(4, 4);
+    deep.title = "Deep".into();
+    deep.parent = Some(3);
+    // A later page keeps the search windows away from the tree.
+    for p in [home, runbooks, lag, deep, filler(5, 30)] {
+        fake.put(p);
+    }
+    let mut opts = fake.options();
+    opts.prune_every = 0;
+    sync(&env, &opts).await.expect("first sync");
+    assert_eq!(
+        latest(published(&env).await)[&doc_id(4)].title,
+        "Home > Runbooks > Lag > Deep"
+    );
+
+    let mut renamed = edited(fake.page(2), 2, "2025-01-10T09:00:00Z");
+    renamed.title = "Playbooks".into();
+    fake.put(renamed);
+    let report = sync(&env, &opts).await.expect("incremental");
+    let docs = latest(published(&env).await);
+    assert_eq!(docs[&doc_id(3)].title, "Home > Playbooks > Lag", "{report}");
+    assert_eq!(docs[&doc_id(4)].title, "Home > Playbooks > Lag > Deep");
+    assert_eq!(
+        docs[&doc_id(4)].metadata["breadcrumb"],
+        "Home > Playbooks > Lag > Deep"
+    );
+
+    // No new versions: Lag moves under Home, Home gets a label.
+    let mut moved = fake.page(3);
+    moved.parent = Some(1);
+    fake.put(moved);
+    let mut labelled = fake.page(1);
+    labelled.labels = vec!["docs".into(), "start-here".into()];
+    fake.put(labelled);
+    let quiet = sync(&env, &opts).await.expect("incremental");
+    assert_eq!(
+        quiet.summary.published, 0,
+        "nothing bumped a version: {quiet}"
+    );
+    opts.prune = true;
+    let report = sync(&env, &opts).await.expect("prune");
+    let docs = latest(published(&env).await);
+    assert_eq!(docs[&doc_id(3)].title, "Home > Lag", "{report}");
+    assert_eq!(docs[&doc_id(4)].title, "Home > Lag > Deep");
+    assert_eq!(
+        docs[&doc_id(1)].metadata["labels"],
+        serde_json::json!(["docs", "start-here"])
+    );
+    assert_eq!(report.summary.tombstones, 0);
+    let steady = sync(&env, &opts).await.expect("steady");
+    assert_eq!(steady.summary.published, 0, "{steady}");
+}
+
+/// Issue 11 item 16: footer comments (paged) are part of the page's
+/// document; a new comment (no new page version) renews it.
+async fn footer_comments_are_indexed(flavor: ConfluenceFlavor) {
+    use crate::confluence_fake::{utc, FakeComment};
+    let env = TestEnv::new().await;
+    let fake = FakeConfluence::start(flavor).await;
+    let mut page = filler(1, 1);
+    page.comments = (1..=3)
+        .map(|i| FakeComment {
+            id: format!("50{i}"),
+            author: "Bob Builder".into(),
+            when: utc(&format!("2025-01-10T08:0{i}:30Z")),
+            storage: format!("<p>Comment number {i} says <b>rotate the keys</b>.</p>"),
+        })
+        .collect();
+    fake.put(page);
+    let opts = fake.options();
+    sync(&env, &opts).await.expect("sync");
+    let log = fake.take_log();
+    let comment_requests = log
+        .iter()
+        .filter(|l| l.path.ends_with("/footer-comments") || l.path.ends_with("/child/comment"))
+        .count();
+    assert_eq!(comment_requests, 2, "3 comments, 2 per page");
+    let d = latest(published(&env).await)
+        .remove(&doc_id(1))
+        .expect("doc");
+    assert!(d.body.text.contains("## Comments"), "{}", d.body.text);
+    for i in 1..=3 {
+        assert!(
+            d.body
+                .text
+                .contains(&format!("Comment number {i} says rotate the keys.")),
+            "{}",
+            d.body.text
+        );
+    }
+    assert_eq!(d.metadata["comment_count"], 3);
+
+    let mut page = fake.page(1);
+    page.comments.push(FakeComment {
+        id: "509".into(),
+        author: "Ann".into(),
+        when: utc("2025-01-10T09:00:00Z"),
+        storage: "<p>Fixed in the new release.</p>".into(),
+    });
+    fake.put(page);
+    let report = sync(&env, &opts).await.expect("incremental");
+    assert_eq!(report.summary.published, 1, "{report}");
+    let d = latest(published(&env).await)
+        .remove(&doc_id(1))
+        .expect("doc");
+    assert!(
+        d.body.text.contains("Fixed in the new release."),
+        "{}",
+        d.body.text
+    );
+
+    env.index_until_idle().await;
+    let text: String = env
+        .points(&doc_id(1))
+        .await
+        .iter()
+        .map(|p| p.payload.text.clone())
+        .collect();
+    assert!(text.contains("Fixed in the new release."), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cloud_footer_comments_are_indexed() {
+    footer_comments_are_indexed(ConfluenceFlavor::Cloud).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn datacenter_footer_comments_are_indexed() {
+    footer_comments_are_indexed(ConfluenceFlavor::Datacenter).await;
+}
+
+/// Issue 11 item 17: a refused token fails the run once (not once per
+/// space), and `requests` counts every HTTP request.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_401_fails_the_run_once_and_requests_count_every_request() {
+    let env = TestEnv::new().await;
+    let fake = FakeConfluence::start(ConfluenceFlavor::Cloud).await;
+    fake.put(filler(1, 1));
+    let mut cfg = fake.config();
+    cfg.spaces = vec!["ENG".into(), "SEC".into()];
+    let good = fake.options_for(cfg.clone());
+    let report = sync(&env, &good).await.expect("sync");
+    let log = fake.take_log();
+    assert_eq!(report.requests, log.len() as u64, "{report}");
+
+    let mut bad = good.clone();
+    bad.http.auth = tributary_connectors::atlassian::Auth::Basic {
+        email: crate::confluence_fake::EMAIL.into(),
+        token: tributary_core::secret::Secret::new("wrong"),
+        origin: "env TRIBUTARY_CONFLUENCE_TOKEN".into(),
+    };
+    let err = sync(&env, &bad).await.expect_err("401");
+    assert!(
+        !matches!(err, ConfluenceSyncError::Spaces { .. }),
+        "a 401 is not a per-space failure: {err}"
+    );
+    let message = err.to_string();
+    assert_eq!(message.matches("401").count(), 1, "{message}");
+    assert!(!message.contains("watermarks moved"), "{message}");
+    assert_eq!(fake.take_log().len(), 1, "stopped at the first 401");
 }

@@ -34,6 +34,19 @@ pub struct FakePage {
     pub version: u64,
     pub when: DateTime<Utc>,
     pub storage: String,
+    /// The parent page: when set, ancestors (ids and titles) follow the
+    /// parent chain as it is now, like Confluence's; else `ancestors` are
+    /// titles with made-up ids.
+    pub parent: Option<u64>,
+    pub comments: Vec<FakeComment>,
+}
+
+#[derive(Debug, Clone)]
+pub struct FakeComment {
+    pub id: String,
+    pub author: String,
+    pub when: DateTime<Utc>,
+    pub storage: String,
 }
 
 impl FakePage {
@@ -49,6 +62,8 @@ impl FakePage {
             version: 1,
             when: utc(when),
             storage: storage.into(),
+            parent: None,
+            comments: Vec::new(),
         }
     }
 }
@@ -74,6 +89,11 @@ struct State {
     pages: BTreeMap<u64, FakePage>,
     /// (status, Retry-After seconds) for the next requests.
     faults: VecDeque<(u16, Option<u64>)>,
+    /// Pages written just before the first continuation page (a request
+    /// with `start` or `cursor`) of this path is answered: a change while a
+    /// run pages. Cursors here are offsets, so a page that moves shifts the
+    /// rest exactly as on a server whose cursors behave like offsets.
+    edits: Vec<(String, FakePage)>,
     log: Vec<Logged>,
 }
 
@@ -98,6 +118,7 @@ impl FakeConfluence {
             forbidden: BTreeSet::new(),
             pages: BTreeMap::new(),
             faults: VecDeque::new(),
+            edits: Vec::new(),
             log: Vec::new(),
         }));
         Mock::given(any())
@@ -121,6 +142,11 @@ impl FakeConfluence {
 
     pub fn page(&self, id: u64) -> FakePage {
         self.lock().pages.get(&id).cloned().expect("page exists")
+    }
+
+    /// Writes `page` just before the first continuation page of `path`.
+    pub fn edit_before_next_page(&self, path: &str, page: FakePage) {
+        self.lock().edits.push((path.to_owned(), page));
     }
 
     pub fn forbid(&self, space: &str, forbidden: bool) {
@@ -216,6 +242,7 @@ fn query_string(q: &BTreeMap<String, String>) -> String {
 /// The CQL conditions the fake understands.
 struct Cql {
     ids: Option<BTreeSet<String>>,
+    ancestors: Option<BTreeSet<String>>,
     space: Option<String>,
     types: Vec<String>,
     since: Option<DateTime<Utc>>,
@@ -227,7 +254,15 @@ fn parse_cql(cql: &str) -> Cql {
         let len = cql[at..].find(end)?;
         Some(cql[at..at + len].to_owned())
     };
-    let ids = between("id in (", ')').map(|s| s.split(',').map(|i| i.trim().to_owned()).collect());
+    let list = |start: &str| -> Option<BTreeSet<String>> {
+        between(start, ')').map(|s| s.split(',').map(|i| i.trim().to_owned()).collect())
+    };
+    let ids = if cql.starts_with("id in (") {
+        list("id in (")
+    } else {
+        None
+    };
+    let ancestors = list("ancestor in (");
     let space = between("space in (\"", '"');
     let types = if cql.contains("type in (page, blogpost)") {
         vec!["page".into(), "blogpost".into()]
@@ -241,10 +276,33 @@ fn parse_cql(cql: &str) -> Cql {
     });
     Cql {
         ids,
+        ancestors,
         space,
         types,
         since,
     }
+}
+
+/// Ancestors (id, title), root first.
+fn ancestors(p: &FakePage, s: &State) -> Vec<(String, String)> {
+    let Some(mut parent) = p.parent else {
+        return p
+            .ancestors
+            .iter()
+            .enumerate()
+            .map(|(i, t)| ((900 + i).to_string(), t.clone()))
+            .collect();
+    };
+    let mut out = Vec::new();
+    while let Some(page) = s.pages.get(&parent) {
+        out.push((page.id.clone(), page.title.clone()));
+        match page.parent {
+            Some(next) if out.len() < 50 => parent = next,
+            _ => break,
+        }
+    }
+    out.reverse();
+    out
 }
 
 fn v1(p: &FakePage, s: &State, body: bool) -> Value {
@@ -252,7 +310,7 @@ fn v1(p: &FakePage, s: &State, body: bool) -> Value {
     let mut out = json!({
         "id": p.id, "type": p.kind, "status": p.status, "title": p.title,
         "space": {"key": p.space, "name": name},
-        "ancestors": p.ancestors.iter().enumerate().map(|(i, t)| json!({"id": (900 + i).to_string(), "title": t})).collect::<Vec<_>>(),
+        "ancestors": ancestors(p, s).into_iter().map(|(id, t)| json!({"id": id, "title": t})).collect::<Vec<_>>(),
         "metadata": {"labels": {"results": p.labels.iter().map(|l| json!({"prefix": "global", "name": l})).collect::<Vec<_>>()}},
         "version": {"number": p.version, "when": p.when.to_rfc3339_opts(chrono::SecondsFormat::Millis, true), "by": {"displayName": "Jane Doe"}},
         "_links": {"webui": format!("/spaces/{}/pages/{}", p.space, p.id)},
@@ -305,6 +363,20 @@ impl Respond for Responder {
             }
             return t;
         }
+        if query.contains_key("start") || query.contains_key("cursor") {
+            let due: Vec<FakePage> = s
+                .edits
+                .iter()
+                .filter(|(p, _)| *p == path)
+                .map(|(_, page)| page.clone())
+                .collect();
+            s.edits.retain(|(p, _)| *p != path);
+            for page in due {
+                if let Ok(id) = page.id.parse::<u64>() {
+                    s.pages.insert(id, page);
+                }
+            }
+        }
         let limit: usize = query
             .get("limit")
             .and_then(|v| v.parse().ok())
@@ -323,6 +395,81 @@ fn offset_of(cursor: Option<&String>) -> usize {
         .unwrap_or(0)
 }
 
+/// CQL `type = comment` results: comments of the space's current pages
+/// changed since the literal, each with its page as `container`.
+fn comment_hits(s: &State, cql: &str) -> Vec<Value> {
+    let c = parse_cql(cql);
+    let mut hits: Vec<(DateTime<Utc>, Value)> = Vec::new();
+    for p in s.pages.values() {
+        if p.status != "current" || c.space.as_ref().is_some_and(|k| *k != p.space) {
+            continue;
+        }
+        for comment in &p.comments {
+            if c.since.is_none_or(|t| comment.when >= t) {
+                hits.push((
+                    comment.when,
+                    json!({"id": comment.id, "type": "comment", "status": "current", "title": format!("Re: {}", p.title),
+                           "container": {"id": p.id, "type": p.kind, "title": p.title},
+                           "version": {"number": 1, "when": comment.when.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)}}),
+                ));
+            }
+        }
+    }
+    hits.sort_by_key(|(when, _)| *when);
+    hits.into_iter().map(|(_, v)| v).collect()
+}
+
+fn comment_json(c: &FakeComment, v2: bool) -> Value {
+    let when = c.when.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let version = if v2 {
+        json!({"number": 1, "createdAt": when, "authorId": "5b10"})
+    } else {
+        json!({"number": 1, "when": when, "by": {"displayName": c.author}})
+    };
+    json!({"id": c.id, "status": "current", "title": "Re:", "version": version,
+           "body": {"storage": {"value": c.storage, "representation": "storage"}}})
+}
+
+/// A page's footer comments, one page of them, with the `next` link.
+fn comments_page(
+    s: &State,
+    page_id: &str,
+    path: &str,
+    query: &BTreeMap<String, String>,
+    limit: usize,
+    v2: bool,
+) -> ResponseTemplate {
+    let Some(page) = page_id.parse::<u64>().ok().and_then(|id| s.pages.get(&id)) else {
+        return error(404, "No content found with id");
+    };
+    let start = if v2 {
+        offset_of(query.get("cursor"))
+    } else {
+        query.get("start").and_then(|v| v.parse().ok()).unwrap_or(0)
+    };
+    let results: Vec<Value> = page
+        .comments
+        .iter()
+        .skip(start)
+        .take(limit)
+        .map(|c| comment_json(c, v2))
+        .collect();
+    let end = start + results.len();
+    let mut links = json!({"base": "https://fake.invalid"});
+    if end < page.comments.len() {
+        let mut q = query.clone();
+        if v2 {
+            q.insert("cursor".into(), format!("c-{end}"));
+        } else {
+            q.insert("start".into(), end.to_string());
+        }
+        links["next"] = json!(format!("{path}?{}", query_string(&q)));
+    }
+    ResponseTemplate::new(200).set_body_json(
+        json!({"results": results, "start": start, "limit": limit, "size": results.len(), "_links": links}),
+    )
+}
+
 fn search<'a>(s: &'a State, cql: &str) -> Vec<&'a FakePage> {
     let c = parse_cql(cql);
     let mut hits: Vec<&FakePage> = s
@@ -330,6 +477,11 @@ fn search<'a>(s: &'a State, cql: &str) -> Vec<&'a FakePage> {
         .values()
         .filter(|p| p.status == "current")
         .filter(|p| c.ids.as_ref().is_none_or(|ids| ids.contains(&p.id)))
+        .filter(|p| {
+            c.ancestors
+                .as_ref()
+                .is_none_or(|wanted| ancestors(p, s).iter().any(|(id, _)| wanted.contains(id)))
+        })
         .filter(|p| c.space.as_ref().is_none_or(|k| *k == p.space))
         .filter(|p| c.ids.is_some() || c.types.contains(&p.kind))
         .filter(|p| c.since.is_none_or(|t| p.when >= t))
@@ -355,6 +507,17 @@ fn cloud(
             .map(|(k, (id, name))| json!({"id": id, "key": k, "name": name}))
             .collect();
         return ResponseTemplate::new(200).set_body_json(json!({"results": results, "_links": {}}));
+    }
+    for prefix in ["/wiki/api/v2/pages/", "/wiki/api/v2/blogposts/"] {
+        if let Some(id) = path
+            .strip_prefix(prefix)
+            .and_then(|r| r.strip_suffix("/footer-comments"))
+        {
+            if query.get("body-format").map(String::as_str) != Some("storage") {
+                return error(400, "body-format=storage expected by this fake");
+            }
+            return comments_page(s, id, path, query, limit, true);
+        }
     }
     if let Some(rest) = path.strip_prefix("/wiki/api/v2/spaces/") {
         let mut parts = rest.split('/');
@@ -402,6 +565,12 @@ fn cloud(
     }
     if path == "/wiki/rest/api/content/search" {
         let cql = query.get("cql").cloned().unwrap_or_default();
+        if cql.contains("type = comment") {
+            let results = comment_hits(s, &cql);
+            return ResponseTemplate::new(200).set_body_json(
+                json!({"results": results, "size": results.len(), "_links": {"base": "https://fake.invalid/wiki"}}),
+            );
+        }
         let body = query
             .get("expand")
             .is_some_and(|e| e.contains("body.storage"));
@@ -445,6 +614,30 @@ fn datacenter(
     let body = query
         .get("expand")
         .is_some_and(|e| e.contains("body.storage"));
+    if let Some(id) = path
+        .strip_prefix("/rest/api/content/")
+        .and_then(|r| r.strip_suffix("/child/comment"))
+    {
+        let expand = query.get("expand").map(String::as_str).unwrap_or("");
+        if !expand.contains("body.storage") || query.get("depth").map(String::as_str) != Some("all")
+        {
+            return error(
+                400,
+                "expand=body.storage and depth=all expected by this fake",
+            );
+        }
+        return comments_page(s, id, path, query, limit, false);
+    }
+    if path == "/rest/api/content/search"
+        && query
+            .get("cql")
+            .is_some_and(|c| c.contains("type = comment"))
+    {
+        let results = comment_hits(s, &query["cql"]);
+        return ResponseTemplate::new(200).set_body_json(json!({
+            "results": results, "start": 0, "limit": limit, "size": results.len(), "_links": {"base": "https://fake.invalid"}
+        }));
+    }
     let hits: Vec<&FakePage> = if path == "/rest/api/content" {
         let key = query.get("spaceKey").cloned().unwrap_or_default();
         let kind = query.get("type").cloned().unwrap_or_else(|| "page".into());

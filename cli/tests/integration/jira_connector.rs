@@ -121,14 +121,17 @@ async fn cloud_pages_with_next_page_token_converts_adf_and_pages_comments() {
 
     let report = sync(&env, &fake.options()).await.expect("sync");
     assert_eq!(report.summary.published, 7);
-    assert_eq!(report.pages, 4, "7 issues at 2 per page");
+    assert_eq!(
+        report.pages, 5,
+        "7 issues at 2 per page, then one slim re-walk (several pages are no snapshot)"
+    );
     assert_eq!(report.unknown_adf_nodes.get("holographicWidget"), Some(&1));
     let log = fake.take_log();
     let searches: Vec<_> = log
         .iter()
         .filter(|l| l.path == "/rest/api/3/search/jql")
         .collect();
-    assert_eq!(searches.len(), 4);
+    assert_eq!(searches.len(), 5);
     assert!(
         searches.iter().all(|l| l.method == "POST"),
         "JQL goes in the body"
@@ -142,7 +145,8 @@ async fn cloud_pages_with_next_page_token_converts_adf_and_pages_comments() {
             None,
             Some("tok-2".into()),
             Some("tok-4".into()),
-            Some("tok-6".into())
+            Some("tok-6".into()),
+            None
         ]
     );
     assert!(
@@ -228,8 +232,8 @@ async fn datacenter_pages_with_start_at_and_reads_wiki_markup() {
     let report = sync(&env, &fake.options()).await.expect("sync");
     assert_eq!(report.summary.published, 6);
     assert_eq!(
-        report.pages, 3,
-        "6 issues at 2 per page; `total` ends the walk"
+        report.pages, 4,
+        "6 issues at 2 per page; `total` ends the walk; then one slim re-walk"
     );
     let starts: Vec<Option<String>> = fake
         .take_log()
@@ -240,7 +244,12 @@ async fn datacenter_pages_with_start_at_and_reads_wiki_markup() {
     // Each page after the first starts one early, to notice shifted results.
     assert_eq!(
         starts,
-        [Some("0".into()), Some("1".into()), Some("3".into())]
+        [
+            Some("0".into()),
+            Some("1".into()),
+            Some("3".into()),
+            Some("0".into())
+        ]
     );
 
     let docs = latest(published(&env).await);
@@ -266,7 +275,8 @@ async fn datacenter_pages_with_start_at_and_reads_wiki_markup() {
     full.full = true;
     let report = sync(&env, &full).await.expect("full sync");
     assert_eq!(report.summary.scanned, 6);
-    assert_eq!((report.summary.published, report.pages), (0, 4));
+    // 4 pages, then the slim re-walk: one full page and the empty one.
+    assert_eq!((report.summary.published, report.pages), (0, 6));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -637,4 +647,114 @@ async fn tributary_sync_jira_through_the_binary() {
         "the token was printed"
     );
     assert_eq!(env.topic_messages(), 2);
+}
+
+/// Issue 11 item 13: an issue edited while the run pages moves behind the
+/// cursor; the one after it shifts into the page already read.
+async fn an_edit_during_paging_loses_no_issue(flavor: JiraFlavor) {
+    let env = TestEnv::new().await;
+    let fake = FakeJira::start(flavor).await;
+    for n in 1..=6 {
+        fake.put(issue(n, n));
+    }
+    let opts = fake.options();
+    // Answered before the second search page: OPS-1 now sorts last, so the
+    // second page (offset 2) starts at OPS-4 and OPS-3 is never on a page.
+    let mut edited = fake.issue("OPS-1");
+    edited.updated = utc("2025-01-10T08:30:00Z");
+    edited.summary = "Issue number 1, edited".into();
+    fake.edit_at_search(2, edited);
+    let report = sync(&env, &opts).await.expect("sync");
+    let docs = latest(published(&env).await);
+    for n in 1..=6 {
+        assert!(
+            docs.contains_key(&doc_id(&format!("OPS-{n}"))),
+            "OPS-{n} was never published: {report}"
+        );
+    }
+    assert_eq!(docs[&doc_id("OPS-1")].title, "Issue number 1, edited");
+    assert_eq!(report.watermark, Some(utc("2025-01-10T08:30:00Z")));
+
+    // A quiet incremental run re-reads one page: no second walk needed.
+    fake.take_log();
+    let quiet = sync(&env, &opts).await.expect("incremental");
+    assert_eq!(quiet.summary.published, 0, "{quiet}");
+    let searches = fake
+        .take_log()
+        .into_iter()
+        .filter(|l| !l.jql.is_empty())
+        .count();
+    assert_eq!(searches, 1, "one search page, no verification walk");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cloud_an_edit_during_paging_loses_no_issue() {
+    an_edit_during_paging_loses_no_issue(JiraFlavor::Cloud).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn datacenter_an_edit_during_paging_loses_no_issue() {
+    an_edit_during_paging_loses_no_issue(JiraFlavor::Datacenter).await;
+}
+
+/// Issue 11 item 14: an issue hidden (tombstoned by a prune) and made
+/// visible again keeps its old `updated`; the next prune republishes it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_issue_visible_again_is_republished_by_the_prune() {
+    let env = TestEnv::new().await;
+    let fake = FakeJira::start(JiraFlavor::Cloud).await;
+    // OPS-3 keeps the watermark far from OPS-2: no search window sees it.
+    for (n, minute) in [(1, 1), (2, 2), (3, 30)] {
+        fake.put(issue(n, minute));
+    }
+    let mut opts = fake.options();
+    opts.prune = true;
+    assert_eq!(sync(&env, &opts).await.expect("sync").summary.published, 3);
+    let hidden = fake.issue("OPS-2");
+    fake.remove("OPS-2");
+    let report = sync(&env, &opts).await.expect("prune");
+    assert_eq!(report.summary.tombstones, 1, "{report}");
+
+    fake.put(hidden); // same `updated`: the search window never sees it
+    let report = sync(&env, &opts).await.expect("prune again");
+    assert_eq!(
+        (report.summary.published, report.summary.tombstones),
+        (1, 0),
+        "{report}"
+    );
+    let items = env.state().items("jira:test").await.expect("items");
+    assert!(!items[&doc_id("OPS-2")].deleted);
+    let docs: Vec<Document> = published(&env)
+        .await
+        .into_iter()
+        .filter(|d| d.id == doc_id("OPS-2"))
+        .collect();
+    assert_eq!(docs.len(), 3, "published, tombstoned, published again");
+    let last = docs.iter().filter(|d| !d.deleted).count();
+    assert_eq!(last, 2);
+
+    let again = sync(&env, &opts).await.expect("steady");
+    assert_eq!(again.summary.published, 0, "republished once only");
+}
+
+/// Issue 11 item 17: Data Center wiki mentions read as display names and
+/// attachments keep their file names, as Cloud's ADF does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn datacenter_mentions_are_display_names_and_attachments_keep_their_names() {
+    let env = TestEnv::new().await;
+    let fake = FakeJira::start(JiraFlavor::Datacenter).await;
+    fake.put(FakeIssue::new(
+        "OPS-1",
+        "2025-01-10T08:01:00Z",
+        "Broker lag",
+        json!("Ask [~jdoe] or [~ghost], see !lag-graph.png|thumbnail! and [^broker.log]."),
+    ));
+    let report = sync(&env, &fake.options()).await.expect("sync");
+    assert_eq!(report.summary.published, 1);
+    let docs = latest(published(&env).await);
+    let text = &docs[&doc_id("OPS-1")].body.text;
+    assert!(
+        text.contains("Ask @Jane Doe or @ghost, see lag-graph.png and broker.log."),
+        "{text}"
+    );
 }

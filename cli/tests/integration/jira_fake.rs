@@ -85,6 +85,9 @@ struct State {
     /// Hold the Nth search (1-based) for a minute after signalling.
     hold_search: Option<(usize, mpsc::Sender<()>)>,
     searches: usize,
+    /// Issues written just before the search with that (1-based) number is
+    /// answered: an edit while a run pages.
+    edits: Vec<(usize, FakeIssue)>,
     log: Vec<Logged>,
 }
 
@@ -104,6 +107,7 @@ impl FakeJira {
             hide_total: false,
             hold_search: None,
             searches: 0,
+            edits: Vec::new(),
             log: Vec::new(),
         }));
         Mock::given(any())
@@ -126,6 +130,20 @@ impl FakeJira {
 
     pub fn remove(&self, key: &str) {
         self.lock().issues.remove(key);
+    }
+
+    /// Writes `issue` just before the `n`th search from now (1-based) is
+    /// answered. Tokens here are offsets into the `updated` order, so an
+    /// edited issue moves behind the cursor exactly as on a server whose
+    /// tokens behave like offsets.
+    pub fn edit_at_search(&self, n: usize, issue: FakeIssue) {
+        let mut s = self.lock();
+        let at = s.searches + n;
+        s.edits.push((at, issue));
+    }
+
+    pub fn issue(&self, key: &str) -> FakeIssue {
+        self.lock().issues.get(key).cloned().expect("issue exists")
     }
 
     pub fn fault(&self, fault: Fault) {
@@ -281,6 +299,15 @@ impl Respond for Responder {
             return ResponseTemplate::new(200)
                 .set_body_json(json!({"displayName": "Sync Bot", "timeZone": ZONE}));
         }
+        if path == format!("{api}/user") {
+            // Data Center user lookup by name.
+            return match query.get("username").map(String::as_str) {
+                Some("jdoe") => ResponseTemplate::new(200).set_body_json(
+                    json!({"name": "jdoe", "key": "JIRAUSER10100", "displayName": "Jane Doe"}),
+                ),
+                _ => error(404, "The user named does not exist"),
+            };
+        }
         if let Some(rest) = path.strip_prefix(&format!("{api}/issue/")) {
             let Some(key) = rest.strip_suffix("/comment") else {
                 return error(404, "not found");
@@ -315,6 +342,17 @@ impl Respond for Responder {
             return error(410, &format!("{path} is not served by this fake"));
         }
         s.searches += 1;
+        let now = s.searches;
+        let due: Vec<FakeIssue> = s
+            .edits
+            .iter()
+            .filter(|(n, _)| *n == now)
+            .map(|(_, i)| i.clone())
+            .collect();
+        s.edits.retain(|(n, _)| *n != now);
+        for issue in due {
+            s.issues.insert(issue.key.clone(), issue);
+        }
         if let Some(fault) = s.faults.pop_front() {
             let Fault::Status(status, retry_after) = fault;
             let mut t = error(status, "Rate limit exceeded.");
@@ -342,10 +380,12 @@ impl Respond for Responder {
             );
         }
         let since = lower_bound(&jql);
+        let keys = key_list(&jql);
         let mut matching: Vec<&FakeIssue> = s
             .issues
             .values()
             .filter(|i| since.is_none_or(|t| i.updated >= t))
+            .filter(|i| keys.as_ref().is_none_or(|k| k.contains(&i.key)))
             .collect();
         if jql.contains("ORDER BY updated") {
             matching.sort_by(|a, b| (a.updated, &a.key).cmp(&(b.updated, &b.key)));
@@ -378,14 +418,15 @@ impl Respond for Responder {
             .map(|p| p.trim_start_matches("tok-"))
             .and_then(|p| p.parse().ok())
             .unwrap_or(0);
-        let slim = fields == ["key"];
         let issues: Vec<Value> = matching
             .iter()
             .skip(start)
             .take(max)
             .map(|i| {
-                if slim {
+                if fields == ["key"] {
                     json!({"id": id_of(&i.key), "key": i.key})
+                } else if fields == ["updated"] {
+                    json!({"id": id_of(&i.key), "key": i.key, "fields": {"updated": jira_time(i.updated)}})
                 } else {
                     render(i)
                 }
@@ -409,6 +450,18 @@ impl Respond for Responder {
             }
         }
     }
+}
+
+/// The keys of a `key in ("A", "B")` condition.
+fn key_list(jql: &str) -> Option<Vec<String>> {
+    let start = jql.find("key in (")? + "key in (".len();
+    let end = start + jql[start..].find(')')?;
+    Some(
+        jql[start..end]
+            .split(',')
+            .map(|k| k.trim().trim_matches('"').to_owned())
+            .collect(),
+    )
 }
 
 fn id_of(key: &str) -> String {

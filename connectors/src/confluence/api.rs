@@ -11,12 +11,16 @@ use tributary_core::config::ConfluenceFlavor;
 
 use crate::atlassian::{AtlassianClient, AtlassianError};
 
-use super::model::RawPage;
+use super::cql;
+use super::model::{RawComment, RawPage};
 
 /// What every v1 content read expands: all a document is built from.
 pub const EXPAND: &str = "body.storage,version,ancestors,metadata.labels,space";
-/// Cloud v2 listings lack these; a v1 search by id fills them in.
-const ENRICH_EXPAND: &str = "version,ancestors,metadata.labels,space";
+/// Everything but the body: what the fingerprint is made of. Cloud v2
+/// listings lack it; a v1 search by id fills it in.
+const META_EXPAND: &str = "version,ancestors,metadata.labels,space";
+/// Ids per `id in (...)` / `ancestor in (...)` search (keeps the CQL short).
+pub const IDS_PER_SEARCH: usize = 50;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -44,6 +48,18 @@ pub enum ApiError {
 }
 
 impl ApiError {
+    /// True for a 401, whichever space it was attributed to.
+    pub fn is_unauthorized(&self) -> bool {
+        matches!(
+            self,
+            ApiError::Http(AtlassianError::Unauthorized { .. })
+                | ApiError::Space {
+                    source: AtlassianError::Unauthorized { .. },
+                    ..
+                }
+        )
+    }
+
     /// Attributes an error to the space whose request failed.
     pub fn in_space(self, space: &str) -> ApiError {
         match self {
@@ -90,6 +106,11 @@ pub struct ConfluenceApi {
 impl ConfluenceApi {
     pub fn new(client: AtlassianClient, flavor: ConfluenceFlavor) -> Self {
         ConfluenceApi { client, flavor }
+    }
+
+    /// HTTP requests made so far (retries included).
+    pub fn requests(&self) -> u64 {
+        self.client.requests()
     }
 
     /// Where page `webui` links are relative to.
@@ -184,9 +205,9 @@ impl ConfluenceApi {
                     ("status".to_owned(), "current".to_owned()),
                     ("limit".to_owned(), limit.to_string()),
                 ];
-                if with_body {
-                    query.push(("expand".to_owned(), EXPAND.to_owned()));
-                }
+                // Slim: no body, but what the fingerprint is made of.
+                let expand = if with_body { EXPAND } else { META_EXPAND };
+                query.push(("expand".to_owned(), expand.to_owned()));
                 Pager::new(
                     self.clone(),
                     format!("{}/content", self.rest()),
@@ -200,6 +221,77 @@ impl ConfluenceApi {
     /// A CQL search, fully expanded.
     pub fn search(&self, cql: &str, limit: u32) -> Pager {
         self.search_expanding(cql, limit, EXPAND)
+    }
+
+    /// A CQL search without bodies: versions, ancestors, labels, space.
+    pub fn search_slim(&self, cql: &str, limit: u32) -> Pager {
+        self.search_expanding(cql, limit, META_EXPAND)
+    }
+
+    /// The named pages (fully expanded), in chunks of [`IDS_PER_SEARCH`].
+    pub fn by_ids(&self, ids: &[String], limit: u32) -> Pager {
+        self.search(&cql::by_ids(ids), limit)
+    }
+
+    /// Every page below the named ones (fully expanded).
+    pub fn descendants(&self, ids: &[String], limit: u32) -> Pager {
+        self.search(&cql::descendants(ids), limit)
+    }
+
+    /// Comments of a space written or edited since `since` (CQL literal
+    /// already in the query), with the page each belongs to.
+    pub fn comments_since(&self, cql: &str, limit: u32) -> Pager {
+        self.search_expanding(cql, limit, "container,version")
+    }
+
+    /// Every footer comment of a page or blog post, page by page. Cloud:
+    /// v2 `GET /wiki/api/v2/{pages|blogposts}/{id}/footer-comments`
+    /// (`body-format=storage`, `_links.next` cursors); Data Center: v1
+    /// `GET /rest/api/content/{id}/child/comment` with
+    /// `expand=body.storage,version&depth=all` (replies too), `start`/`limit`.
+    pub async fn footer_comments(
+        &self,
+        page: &RawPage,
+        limit: u32,
+    ) -> Result<Vec<RawComment>, ApiError> {
+        let mut pager = match self.flavor {
+            ConfluenceFlavor::Cloud => {
+                let plural = if page.kind == "blogpost" {
+                    "blogposts"
+                } else {
+                    "pages"
+                };
+                Pager::new(
+                    self.clone(),
+                    format!("wiki/api/v2/{plural}/{}/footer-comments", encode(&page.id)),
+                    vec![
+                        ("body-format".to_owned(), "storage".to_owned()),
+                        ("limit".to_owned(), limit.to_string()),
+                    ],
+                    Shape::V1,
+                )
+            }
+            ConfluenceFlavor::Datacenter => Pager::new(
+                self.clone(),
+                format!("rest/api/content/{}/child/comment", encode(&page.id)),
+                vec![
+                    ("expand".to_owned(), "body.storage,version".to_owned()),
+                    ("depth".to_owned(), "all".to_owned()),
+                    ("limit".to_owned(), limit.to_string()),
+                ],
+                Shape::V1,
+            ),
+        };
+        let mut out: Vec<RawComment> = Vec::new();
+        while let Some(values) = pager.next_values().await? {
+            for comment in values.iter().filter_map(RawComment::from_json) {
+                // Positional pages repeat a comment when one is added meanwhile.
+                if !out.iter().any(|c| c.id == comment.id) {
+                    out.push(comment);
+                }
+            }
+        }
+        Ok(out)
     }
 
     fn search_expanding(&self, cql: &str, limit: u32, expand: &str) -> Pager {
@@ -229,7 +321,7 @@ impl ConfluenceApi {
             return Ok(());
         }
         let cql = format!("id in ({})", ids.join(","));
-        let mut pager = self.search_expanding(&cql, limit, ENRICH_EXPAND);
+        let mut pager = self.search_expanding(&cql, limit, META_EXPAND);
         let mut found = std::collections::HashMap::new();
         while let Some(batch) = pager.next_page().await? {
             for p in batch {
@@ -280,9 +372,36 @@ impl Pager {
         }
     }
 
+    /// True for Cloud v2 results, which lack ancestors, labels and author
+    /// names ([`ConfluenceApi::enrich`] fills them in).
+    pub fn needs_enrich(&self) -> bool {
+        matches!(self.shape, Shape::V2(_))
+    }
+
     /// The next page of results; `None` once the listing is exhausted.
     /// Results that cannot be read as a page are skipped with a warning.
     pub async fn next_page(&mut self) -> Result<Option<Vec<RawPage>>, ApiError> {
+        let Some(results) = self.next_values().await? else {
+            return Ok(None);
+        };
+        let pages = results
+            .iter()
+            .filter_map(|v| {
+                let page = match &self.shape {
+                    Shape::V1 => RawPage::from_v1(v),
+                    Shape::V2(kind) => RawPage::from_v2(v, kind),
+                };
+                if page.is_none() {
+                    tracing::warn!(path = %self.path, "Confluence result without an id; skipped");
+                }
+                page
+            })
+            .collect();
+        Ok(Some(pages))
+    }
+
+    /// The next page of raw results; `None` once the listing is exhausted.
+    pub async fn next_values(&mut self) -> Result<Option<Vec<Value>>, ApiError> {
         let value: Value = match std::mem::replace(&mut self.next, Next::Done) {
             Next::Done => return Ok(None),
             Next::First => {
@@ -322,20 +441,7 @@ impl Pager {
                 Next::Offset(start + results.len() as u64)
             }
         };
-        let pages = results
-            .iter()
-            .filter_map(|v| {
-                let page = match &self.shape {
-                    Shape::V1 => RawPage::from_v1(v),
-                    Shape::V2(kind) => RawPage::from_v2(v, kind),
-                };
-                if page.is_none() {
-                    tracing::warn!(path = %self.path, "Confluence result without an id; skipped");
-                }
-                page
-            })
-            .collect();
-        Ok(Some(pages))
+        Ok(Some(results))
     }
 
     /// A `next` link as a path under the site root. v2 links carry the

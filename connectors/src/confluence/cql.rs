@@ -23,6 +23,33 @@ pub fn incremental(space: &str, blogposts: bool, since: DateTime<Utc>, zone: &Jq
     )
 }
 
+/// Comments of a space written or edited since `since`: their pages get
+/// re-rendered (a comment does not give its page a new version).
+pub fn comments(space: &str, since: DateTime<Utc>, zone: &JqlZone) -> String {
+    format!(
+        "space in ({}) AND type = comment AND lastmodified >= \"{}\" ORDER BY lastmodified ASC",
+        quote(space),
+        zone.literal(since)
+    )
+}
+
+/// The named pages (numeric ids only: they come from the server).
+pub fn by_ids(ids: &[String]) -> String {
+    format!("id in ({})", numeric(ids).join(","))
+}
+
+/// Every page below the named ones.
+pub fn descendants(ids: &[String]) -> String {
+    format!("type = page AND ancestor in ({})", numeric(ids).join(","))
+}
+
+fn numeric(ids: &[String]) -> Vec<&str> {
+    ids.iter()
+        .map(String::as_str)
+        .filter(|id| !id.is_empty() && id.chars().all(|c| c.is_ascii_digit()))
+        .collect()
+}
+
 /// A CQL string literal.
 fn quote(value: &str) -> String {
     format!("\"{}\"", value.replace('\\', "\\\\").replace('"', "\\\""))
@@ -47,5 +74,12 @@ mod tests {
                 "space in (\"A\\\"B\") AND type = page AND lastmodified >= \"2025-01-09 20:01\""
             )
         );
+        assert_eq!(
+            comments("ENG", since, &utc),
+            "space in (\"ENG\") AND type = comment AND lastmodified >= \"2025-01-10 08:01\" ORDER BY lastmodified ASC"
+        );
+        let ids = ["12".to_owned(), "x) OR (1".to_owned(), "34".to_owned()];
+        assert_eq!(by_ids(&ids), "id in (12,34)");
+        assert_eq!(descendants(&ids), "type = page AND ancestor in (12,34)");
     }
 }

@@ -17,6 +17,8 @@ pub struct RawPage {
     pub space_name: Option<String>,
     /// Ancestor titles, root first.
     pub ancestors: Vec<String>,
+    /// Ancestor ids, root first (a move changes them without a new version).
+    pub ancestor_ids: Vec<String>,
     pub labels: Vec<String>,
     pub version: u64,
     pub when: Option<DateTime<Utc>>,
@@ -25,6 +27,8 @@ pub struct RawPage {
     pub webui: Option<String>,
     /// Storage-format XHTML; `None` when the response carried no body.
     pub storage: Option<String>,
+    /// A comment's page (CQL `type = comment` results, `expand=container`).
+    pub container_id: Option<String>,
 }
 
 fn str_at<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
@@ -68,6 +72,11 @@ impl RawPage {
                         .collect()
                 })
                 .unwrap_or_default(),
+            ancestor_ids: v
+                .get("ancestors")
+                .and_then(Value::as_array)
+                .map(|a| a.iter().filter_map(id_of).collect())
+                .unwrap_or_default(),
             labels: v
                 .pointer("/metadata/labels/results")
                 .and_then(Value::as_array)
@@ -85,6 +94,7 @@ impl RawPage {
             author: str_at(v, &["version", "by", "displayName"]).map(str::to_owned),
             webui: str_at(v, &["_links", "webui"]).map(str::to_owned),
             storage: str_at(v, &["body", "storage", "value"]).map(str::to_owned),
+            container_id: v.get("container").and_then(id_of),
         })
     }
 
@@ -110,7 +120,11 @@ impl RawPage {
     /// name) from the v1 record of the same page.
     pub fn enrich(&mut self, v1: &RawPage) {
         self.ancestors.clone_from(&v1.ancestors);
+        self.ancestor_ids.clone_from(&v1.ancestor_ids);
         self.labels.clone_from(&v1.labels);
+        if self.space_key.is_none() {
+            self.space_key.clone_from(&v1.space_key);
+        }
         if self.author.is_none() {
             self.author.clone_from(&v1.author);
         }
@@ -122,13 +136,85 @@ impl RawPage {
         }
     }
 
-    /// What changes with every edit: the item fingerprint.
-    pub fn fingerprint(&self) -> String {
+    /// What changes with every edit: version number and time.
+    pub fn version_key(&self) -> String {
         let when = self
             .when
             .map(|w| w.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
             .unwrap_or_default();
         format!("v{}@{when}", self.version)
+    }
+
+    /// The item fingerprint: the version, then a digest of where the page
+    /// sits (title, ancestors, space) and one of its labels. Renaming a
+    /// parent, moving a page and editing labels change what is indexed
+    /// without a new version; the digests make those changes visible.
+    pub fn fingerprint(&self) -> String {
+        format!(
+            "{}#{}:{}",
+            self.version_key(),
+            self.place_digest(),
+            digest(self.labels.iter().map(String::as_str))
+        )
+    }
+
+    /// Digest of the page's place in its space: its title, its ancestors
+    /// (ids and titles) and its space. When it changes, the breadcrumbs
+    /// of the pages below change too.
+    pub fn place_digest(&self) -> String {
+        let space = self.space_key.as_deref().unwrap_or("");
+        digest(
+            [space, self.title.as_str()]
+                .into_iter()
+                .chain(self.ancestor_ids.iter().map(String::as_str))
+                .chain(["/"])
+                .chain(self.ancestors.iter().map(String::as_str)),
+        )
+    }
+}
+
+/// The place digest inside a recorded fingerprint (`None` for one written
+/// before fingerprints carried it).
+pub fn recorded_place(fingerprint: &str) -> Option<&str> {
+    let (_, digests) = fingerprint.split_once('#')?;
+    digests.split(':').next()
+}
+
+/// A short, stable digest (FNV-1a, 64 bit) of a sequence of strings.
+fn digest<'a>(parts: impl Iterator<Item = &'a str>) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for part in parts {
+        for b in part.bytes().chain([0x1f]) {
+            hash ^= u64::from(b);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    format!("{hash:016x}")
+}
+
+/// One footer comment of a page, from either API shape.
+#[derive(Debug, Clone, Default)]
+pub struct RawComment {
+    pub id: String,
+    /// Display name (v1); Cloud v2 names only an account id.
+    pub author: Option<String>,
+    pub when: Option<DateTime<Utc>>,
+    pub storage: String,
+}
+
+impl RawComment {
+    /// REST v1 (`expand=body.storage,version`) or v2 (`body-format=storage`).
+    pub fn from_json(v: &Value) -> Option<RawComment> {
+        Some(RawComment {
+            id: id_of(v)?,
+            author: str_at(v, &["version", "by", "displayName"]).map(str::to_owned),
+            when: str_at(v, &["version", "when"])
+                .or_else(|| str_at(v, &["version", "createdAt"]))
+                .and_then(parse_time),
+            storage: str_at(v, &["body", "storage", "value"])
+                .unwrap_or_default()
+                .to_owned(),
+        })
     }
 }
 
@@ -152,7 +238,9 @@ mod tests {
         .unwrap();
         assert_eq!(v1.ancestors, ["Home", "Runbooks"]);
         assert_eq!(v1.labels, ["ops"]);
-        assert_eq!(v1.fingerprint(), "v3@2025-01-10T07:01:00.000Z");
+        assert_eq!(v1.version_key(), "v3@2025-01-10T07:01:00.000Z");
+        assert_eq!(v1.ancestor_ids, ["1", "2"]);
+        assert!(v1.fingerprint().starts_with("v3@2025-01-10T07:01:00.000Z#"));
         let mut v2 = RawPage::from_v2(
             &json!({"id": 42, "title": "Deploys", "version": {"number": 3, "createdAt": "2025-01-10T07:01:00Z"}}),
             "page",
@@ -162,5 +250,52 @@ mod tests {
         assert_eq!(v2.author.as_deref(), Some("Jane Doe"));
         assert_eq!(v2.fingerprint(), v1.fingerprint());
         assert!(RawPage::from_v1(&json!({"title": "no id"})).is_none());
+    }
+
+    #[test]
+    fn the_fingerprint_moves_with_title_ancestors_space_and_labels() {
+        let page = RawPage {
+            id: "7".into(),
+            title: "Child".into(),
+            space_key: Some("ENG".into()),
+            ancestors: vec!["Home".into()],
+            ancestor_ids: vec!["1".into()],
+            labels: vec!["ops".into()],
+            version: 2,
+            ..RawPage::default()
+        };
+        let base = page.fingerprint();
+        assert_eq!(recorded_place(&base), Some(page.place_digest().as_str()));
+        assert_eq!(recorded_place("v2@"), None);
+        let variants = [
+            RawPage {
+                ancestors: vec!["Start".into()],
+                ..page.clone()
+            },
+            RawPage {
+                ancestor_ids: vec!["9".into()],
+                ..page.clone()
+            },
+            RawPage {
+                space_key: Some("SEC".into()),
+                ..page.clone()
+            },
+            RawPage {
+                title: "Kid".into(),
+                ..page.clone()
+            },
+            RawPage {
+                labels: vec!["ops".into(), "new".into()],
+                ..page.clone()
+            },
+        ];
+        for v in &variants {
+            assert_ne!(v.fingerprint(), base, "{v:?}");
+        }
+        assert_eq!(
+            recorded_place(&variants[4].fingerprint()),
+            recorded_place(&base),
+            "labels are not part of the place"
+        );
     }
 }

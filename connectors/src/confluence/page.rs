@@ -12,8 +12,8 @@ use tributary_core::document::TextFormat;
 use tributary_core::{Body, Document, Link, SourceRef, SCHEMA_VERSION};
 
 use super::api::Space;
-use super::model::RawPage;
-use super::storage::storage_to_text;
+use super::model::{RawComment, RawPage};
+use super::storage::{storage_to_text, StorageLink};
 
 #[derive(Debug, Clone)]
 pub struct Renderer {
@@ -35,7 +35,13 @@ impl Renderer {
         Document::make_id(&self.source.kind, &self.source.instance, page_id)
     }
 
-    pub fn render(&self, page: &RawPage, space: &Space, updated: DateTime<Utc>) -> Rendered {
+    pub fn render(
+        &self,
+        page: &RawPage,
+        space: &Space,
+        updated: DateTime<Utc>,
+        comments: &[RawComment],
+    ) -> Rendered {
         let storage = page.storage.as_deref().unwrap_or("");
         let truncated = storage.len() > self.max_page_bytes;
         let kept = if truncated {
@@ -47,7 +53,35 @@ impl Renderer {
         } else {
             storage
         };
-        let converted = storage_to_text(kept);
+        let mut converted = storage_to_text(kept);
+        // Footer comments follow the body under one heading, so their
+        // chunks say `Breadcrumb > Comments` (as Jira issues do).
+        let mut rendered_comments = Vec::new();
+        let mut comment_links: Vec<StorageLink> = Vec::new();
+        for c in comments {
+            let body = storage_to_text(&c.storage);
+            if body.text.trim().is_empty() {
+                continue;
+            }
+            for (name, n) in body.unknown_macros {
+                *converted.unknown_macros.entry(name).or_default() += n;
+            }
+            comment_links.extend(body.links);
+            let who = c.author.clone().unwrap_or_else(|| "Comment".to_owned());
+            let when = c
+                .when
+                .map(|t| format!(", {}", t.format("%Y-%m-%d")))
+                .unwrap_or_default();
+            rendered_comments.push(format!("### {who}{when}\n\n{}", body.text));
+        }
+        if !rendered_comments.is_empty() {
+            if !converted.text.is_empty() {
+                converted.text.push_str("\n\n");
+            }
+            converted.text.push_str("## Comments\n\n");
+            converted.text.push_str(&rendered_comments.join("\n\n"));
+        }
+        converted.links.extend(comment_links);
         let title = if page.title.trim().is_empty() {
             format!("Page {}", page.id)
         } else {
@@ -72,6 +106,9 @@ impl Renderer {
         metadata.insert("labels".into(), json!(page.labels));
         metadata.insert("version".into(), json!(page.version));
         metadata.insert("version_when".into(), json!(updated.to_rfc3339()));
+        if !comments.is_empty() {
+            metadata.insert("comment_count".into(), json!(comments.len()));
+        }
         if let Some(author) = &page.author {
             metadata.insert("author".into(), json!(author));
         }
@@ -84,16 +121,17 @@ impl Renderer {
             metadata.insert("unknown_macros".into(), json!(converted.unknown_macros));
         }
 
+        let page_space = page.space_key.clone().unwrap_or_else(|| space.key.clone());
         let mut seen = HashSet::new();
         let links: Vec<Link> = converted
             .links
             .iter()
-            .filter(|l| seen.insert((l.kind, l.target.clone())))
             .map(|l| Link {
-                target: l.target.clone(),
+                target: link_target(l, &page_space),
                 kind: l.kind.to_owned(),
                 alias: l.alias.clone(),
             })
+            .filter(|l| seen.insert((l.kind.clone(), l.target.clone())))
             .collect();
         let url = page.webui.as_ref().map(|w| {
             if w.starts_with("http://") || w.starts_with("https://") {
@@ -127,6 +165,17 @@ impl Renderer {
             unknown_macros: converted.unknown_macros,
         }
     }
+}
+
+/// A page link names its page as `SPACE:Title` (Confluence's own link
+/// syntax): titles are unique per space only. A link without a space key
+/// points into the linking page's space.
+fn link_target(link: &StorageLink, page_space: &str) -> String {
+    if link.kind != "page" {
+        return link.target.clone();
+    }
+    let key = link.space.as_deref().unwrap_or(page_space);
+    format!("{key}:{}", link.target)
 }
 
 #[cfg(test)]
@@ -171,7 +220,7 @@ mod tests {
     #[test]
     fn a_page_becomes_a_document_with_breadcrumb_and_url() {
         let now = Utc::now();
-        let r = renderer(1024).render(&page("<p>Check <b>lag</b>.</p>"), &space(), now);
+        let r = renderer(1024).render(&page("<p>Check <b>lag</b>.</p>"), &space(), now, &[]);
         let d = r.doc;
         assert_eq!(d.id, "confluence:acme:42");
         assert_eq!(d.title, "Home > Runbooks > Lag runbook");
@@ -189,9 +238,49 @@ mod tests {
     }
 
     #[test]
+    fn page_links_keep_their_space() {
+        let storage = r#"<p><ac:link><ri:page ri:content-title="Kafka Basics" ri:space-key="OPS" /></ac:link> and <ac:link><ri:page ri:content-title="Deploys" /></ac:link></p>"#;
+        let d = renderer(1024)
+            .render(&page(storage), &space(), Utc::now(), &[])
+            .doc;
+        let targets: Vec<&str> = d.links.iter().map(|l| l.target.as_str()).collect();
+        assert_eq!(targets, ["OPS:Kafka Basics", "ENG:Deploys"]);
+        assert_eq!(d.body.text, "Kafka Basics and Deploys");
+    }
+
+    #[test]
+    fn footer_comments_follow_the_body_under_one_heading() {
+        let comments = [
+            RawComment {
+                id: "1".into(),
+                author: Some("Bob".into()),
+                when: None,
+                storage: "<p>Also check <a href=\"https://status.example.com\">status</a>.</p>"
+                    .into(),
+            },
+            RawComment {
+                id: "2".into(),
+                ..RawComment::default()
+            },
+        ];
+        let d = renderer(1024)
+            .render(&page("<p>Body.</p>"), &space(), Utc::now(), &comments)
+            .doc;
+        assert_eq!(
+            d.body.text,
+            "Body.\n\n## Comments\n\n### Bob\n\nAlso check status."
+        );
+        assert_eq!(d.metadata["comment_count"], 2);
+        assert!(d
+            .links
+            .iter()
+            .any(|l| l.target == "https://status.example.com"));
+    }
+
+    #[test]
     fn an_oversized_page_is_truncated_and_flagged() {
         let storage = format!("<p>{}</p>", "é".repeat(2000));
-        let r = renderer(1001).render(&page(&storage), &space(), Utc::now());
+        let r = renderer(1001).render(&page(&storage), &space(), Utc::now(), &[]);
         assert!(r.truncated);
         assert_eq!(r.doc.metadata["truncated"], true);
         assert_eq!(r.doc.metadata["storage_bytes"], storage.len());

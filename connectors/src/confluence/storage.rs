@@ -37,6 +37,9 @@ pub struct StorageLink {
     pub kind: &'static str,
     /// The link text, when it differs from the target.
     pub alias: Option<String>,
+    /// `page`: the space the target page is in (`ri:space-key`), when the
+    /// link names one; `None` means the linking page's own space.
+    pub space: Option<String>,
 }
 
 #[derive(Debug, Default)]
@@ -137,6 +140,8 @@ enum Frame {
     Link {
         start: usize,
         target: Option<(String, &'static str)>,
+        /// `ri:space-key` of an `ri:page` / `ri:blog-post` target.
+        space: Option<String>,
     },
     Image {
         file: Option<String>,
@@ -388,6 +393,7 @@ impl Converter {
             "ac:link" => Frame::Link {
                 start: self.out.len(),
                 target: None,
+                space: None,
             },
             "ac:image" => Frame::Image { file: None },
             "a" => Frame::Anchor {
@@ -396,6 +402,15 @@ impl Converter {
             },
             "ri:page" | "ri:blog-post" => {
                 self.set_link_target(attr(e, "ri:content-title"), "page");
+                let key = attr(e, "ri:space-key").filter(|k| !k.trim().is_empty());
+                if let Some((_, Frame::Link { space, .. })) = self
+                    .stack
+                    .iter_mut()
+                    .rev()
+                    .find(|(_, f)| matches!(f, Frame::Link { .. }))
+                {
+                    *space = key;
+                }
                 Frame::Plain
             }
             "ri:attachment" => {
@@ -490,7 +505,11 @@ impl Converter {
                 params,
                 start,
             } => self.close_macro(&name, &params, start),
-            Frame::Link { start, target } => {
+            Frame::Link {
+                start,
+                target,
+                space,
+            } => {
                 let shown = self.out.get(start..).unwrap_or("").trim().to_owned();
                 let Some((target, kind)) = target else {
                     return;
@@ -500,10 +519,12 @@ impl Converter {
                 }
                 if kind != "space" {
                     let alias = Some(shown).filter(|s| !s.is_empty() && *s != target);
+                    let space = space.filter(|_| kind == "page");
                     self.links.push(StorageLink {
                         target,
                         kind,
                         alias,
+                        space,
                     });
                 }
             }
@@ -514,6 +535,7 @@ impl Converter {
                         target: file,
                         kind: "attachment",
                         alias: None,
+                        space: None,
                     });
                 }
             }
@@ -542,6 +564,7 @@ impl Converter {
                         target: key.clone(),
                         kind: "issue",
                         alias: None,
+                        space: None,
                     });
                 }
             }
@@ -599,6 +622,7 @@ pub fn classify_url(href: String, alias: Option<String>) -> StorageLink {
             target: key.as_str().to_owned(),
             kind: "issue",
             alias: Some(href),
+            space: None,
         };
     }
     let kind = if href.contains("/pages/") || href.contains("pageId=") || href.contains("/display/")
@@ -611,6 +635,7 @@ pub fn classify_url(href: String, alias: Option<String>) -> StorageLink {
         target: href,
         kind,
         alias,
+        space: None,
     }
 }
 
@@ -676,6 +701,8 @@ echo "<done>"]]></ac:plain-text-body></ac:structured-macro>
             .iter()
             .map(|l| (l.kind, l.target.as_str()))
             .collect();
+        assert_eq!(out.links[0].space.as_deref(), Some("ENG"));
+        assert!(out.links[1..].iter().all(|l| l.space.is_none()));
         assert_eq!(
             links,
             [

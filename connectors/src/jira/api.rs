@@ -74,6 +74,21 @@ impl JiraApi {
         }
     }
 
+    /// Data Center: the display name of a user named in a wiki mention;
+    /// `None` when the user is unknown or not visible to the account.
+    pub async fn display_name(&self, user: &str) -> Result<Option<String>, ApiError> {
+        let found: Result<Myself, AtlassianError> = self
+            .client
+            .get_json("rest/api/2/user", &[("username", user.to_owned())])
+            .await;
+        match found {
+            Ok(me) => Ok(me.display_name),
+            Err(AtlassianError::Status { status, .. }) if status.as_u16() == 404 => Ok(None),
+            Err(AtlassianError::Forbidden { .. }) => Ok(None),
+            Err(err) => Err(err.into()),
+        }
+    }
+
     /// The account behind the credentials; also the cheapest way to find
     /// out early that they are wrong.
     pub async fn myself(&self) -> Result<Myself, ApiError> {

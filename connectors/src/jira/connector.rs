@@ -15,7 +15,7 @@ use std::time::Instant;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use tributary_core::config::KafkaConfig;
+use tributary_core::config::{JiraFlavor, KafkaConfig};
 use tributary_core::{Document, SourceRef};
 
 use super::api::{ApiError, JiraApi};
@@ -25,11 +25,17 @@ use super::model::{fingerprint, parse_jira_time, Comment, RawIssue};
 use super::options::JiraSyncOptions;
 use super::pager::Pager;
 use super::report::{JiraProgress, JiraSyncReport};
+use super::wiki::mentions;
 use crate::atlassian::{AtlassianClient, AtlassianError};
 use crate::publish::{publish_and_record, Incomplete, PublishError, Publisher};
 use crate::state::{ItemRecord, ItemState, SyncStateStore};
 
 pub const KIND: &str = "jira";
+
+/// Slim re-walks after a multi-page walk before giving up on the watermark.
+const MAX_VERIFY_ROUNDS: usize = 3;
+/// Issue keys per `key in (...)` search (keeps the JQL short).
+const KEYS_PER_SEARCH: usize = 50;
 
 /// The fields a search asks for: everything a document is built from.
 const FIELDS: [&str; 16] = [
@@ -101,6 +107,8 @@ pub async fn sync(
         api: JiraApi::new(client.clone(), opts.flavor),
         report: &mut report,
         progress,
+        user_names: HashMap::new(),
+        unknown_users: HashSet::new(),
     };
     if opts.dry_run {
         let result = run.run(kafka).await;
@@ -132,6 +140,32 @@ struct Run<'a> {
     api: JiraApi,
     report: &'a mut JiraSyncReport,
     progress: &'a (dyn Fn(JiraProgress) + Send + Sync),
+    /// Data Center: user name → display name, for wiki mentions.
+    user_names: HashMap<String, String>,
+    /// Mentioned user names that have no visible user.
+    unknown_users: HashSet<String>,
+}
+
+/// What a run has seen and acknowledged so far.
+#[derive(Default)]
+struct Walk {
+    /// Recorded items (updated as acknowledgements come in).
+    previous: HashMap<String, ItemState>,
+    /// Key → newest `updated` returned this run.
+    seen: HashMap<String, DateTime<Utc>>,
+    watermark: Option<DateTime<Utc>>,
+    keys_at_watermark: Vec<String>,
+}
+
+impl Walk {
+    fn advance(&mut self, updated: DateTime<Utc>, key: &str) {
+        advance(
+            &mut self.watermark,
+            &mut self.keys_at_watermark,
+            updated,
+            key,
+        );
+    }
 }
 
 /// An issue that needs rendering (its `updated` is new to us).
@@ -169,68 +203,25 @@ impl Run<'_> {
         let jql = jql::incremental(&self.opts.scope, since, &zone);
         tracing::info!(connector = self.connector_id, %jql, zone = zone.name(), "searching Jira");
 
-        let mut previous = self.store.items(self.connector_id).await?;
         let renderer = self.renderer();
-        let mut seen: HashMap<String, DateTime<Utc>> = HashMap::new();
-        let mut watermark: Option<DateTime<Utc>> = None;
-        let mut keys_at_watermark: Vec<String> = Vec::new();
+        let mut walk = Walk {
+            previous: self.store.items(self.connector_id).await?,
+            ..Walk::default()
+        };
         let fields = self.fields();
         // The pager borrows its own handle (cheap: the client is shared)
         // so `self` stays free for publishing between pages.
         let api = self.api.clone();
-        let mut pager = Pager::new(&api, self.opts.flavor, jql, fields, self.opts.page_size);
+        let mut pager = Pager::new(
+            &api,
+            self.opts.flavor,
+            jql.clone(),
+            fields,
+            self.opts.page_size,
+        );
         while let Some(page) = pager.next_page().await? {
-            let mut candidates = Vec::new();
-            for value in page {
-                let Some((raw, updated)) = decode(value) else {
-                    self.report.summary.skipped += 1;
-                    continue;
-                };
-                if seen.get(&raw.key).is_some_and(|u| *u >= updated) {
-                    continue; // seen already this run (overlap or restarted paging)
-                }
-                seen.insert(raw.key.clone(), updated);
-                self.report.summary.scanned += 1;
-                let doc_id = renderer.doc_id(&raw.key);
-                let prev = previous.get(&doc_id).filter(|p| !p.deleted);
-                if !self.opts.full && prev.is_some_and(|p| p.fingerprint == fingerprint(updated)) {
-                    self.report.summary.unchanged += 1;
-                    advance(&mut watermark, &mut keys_at_watermark, updated, &raw.key);
-                    continue;
-                }
-                candidates.push(Candidate { raw, updated });
-            }
-            let rendered = self.render_all(&renderer, candidates).await?;
-            let mut to_publish: Vec<(Document, ItemRecord, String)> = Vec::new();
-            let mut touched: Vec<ItemRecord> = Vec::new();
-            for (doc, key) in rendered {
-                let record = ItemRecord {
-                    doc_id: doc.id.clone(),
-                    state: ItemState {
-                        fingerprint: fingerprint(doc.updated_at),
-                        content_hash: doc.content_hash.clone(),
-                        deleted: false,
-                    },
-                };
-                let prev = previous.get(&doc.id).filter(|p| !p.deleted);
-                if prev.is_some_and(|p| p.content_hash == doc.content_hash) {
-                    // Touched but nothing indexed changed: remember the new
-                    // `updated`, publish nothing.
-                    self.report.summary.unchanged += 1;
-                    advance(&mut watermark, &mut keys_at_watermark, doc.updated_at, &key);
-                    touched.push(record);
-                } else {
-                    to_publish.push((doc, record, key));
-                }
-            }
-            let acked = self
-                .publish(publisher.as_ref(), &to_publish, touched)
+            self.process_page(publisher.as_ref(), &renderer, &mut walk, page)
                 .await?;
-            for i in acked {
-                let (doc, record, key) = &to_publish[i];
-                advance(&mut watermark, &mut keys_at_watermark, doc.updated_at, key);
-                previous.insert(record.doc_id.clone(), record.state.clone());
-            }
             (self.progress)(JiraProgress {
                 pages: pager.requests(),
                 fetched: self.report.summary.scanned,
@@ -238,7 +229,18 @@ impl Run<'_> {
             });
         }
         self.report.pages += pager.requests();
-        if pager.unreliable() {
+        let mut unreliable = pager.unreliable();
+        // One response is a snapshot; a walk over several pages is not.
+        if pager.requests() > 1
+            && !unreliable
+            && !self
+                .verify(&jql, publisher.as_ref(), &renderer, &mut walk)
+                .await?
+        {
+            unreliable = true;
+        }
+        let mut watermark = walk.watermark;
+        if unreliable {
             tracing::warn!(
                 connector = self.connector_id,
                 "results kept shifting while paging; the watermark stays where it was so the next run re-reads this window"
@@ -250,7 +252,7 @@ impl Run<'_> {
             || (self.opts.prune_every > 0
                 && (cursor.runs + 1).saturating_sub(cursor.last_prune_run)
                     >= u64::from(self.opts.prune_every));
-        if due && self.prune(publisher.as_ref(), &renderer, &previous).await? {
+        if due && self.prune(publisher.as_ref(), &renderer, &mut walk).await? {
             cursor.last_prune_run = cursor.runs + 1;
             cursor.last_prune_at = Some(Utc::now());
             self.report.pruned = true;
@@ -263,7 +265,7 @@ impl Run<'_> {
         }
         cursor.runs += 1;
         if watermark.is_some() && watermark == new_watermark {
-            cursor.keys_at_watermark = keys_at_watermark;
+            cursor.keys_at_watermark = std::mem::take(&mut walk.keys_at_watermark);
         }
         let cursor = serde_json::to_value(&cursor).unwrap_or(Value::Null);
         self.store
@@ -274,6 +276,139 @@ impl Run<'_> {
                 self.report.summary.published as i64,
             )
             .await?;
+        Ok(())
+    }
+
+    /// Renders, publishes and records one page of search results.
+    async fn process_page(
+        &mut self,
+        publisher: Option<&Publisher>,
+        renderer: &Renderer,
+        walk: &mut Walk,
+        page: Vec<Value>,
+    ) -> Result<(), JiraSyncError> {
+        let mut candidates = Vec::new();
+        for value in page {
+            let Some((raw, updated)) = decode(value) else {
+                self.report.summary.skipped += 1;
+                continue;
+            };
+            if walk.seen.get(&raw.key).is_some_and(|u| *u >= updated) {
+                continue; // seen already this run (overlap or restarted paging)
+            }
+            walk.seen.insert(raw.key.clone(), updated);
+            self.report.summary.scanned += 1;
+            let doc_id = renderer.doc_id(&raw.key);
+            let prev = walk.previous.get(&doc_id).filter(|p| !p.deleted);
+            if !self.opts.full && prev.is_some_and(|p| p.fingerprint == fingerprint(updated)) {
+                self.report.summary.unchanged += 1;
+                walk.advance(updated, &raw.key);
+                continue;
+            }
+            candidates.push(Candidate { raw, updated });
+        }
+        let rendered = self.render_all(renderer, candidates).await?;
+        let mut to_publish: Vec<(Document, ItemRecord, String)> = Vec::new();
+        let mut touched: Vec<ItemRecord> = Vec::new();
+        for (doc, key) in rendered {
+            let record = ItemRecord {
+                doc_id: doc.id.clone(),
+                state: ItemState {
+                    fingerprint: fingerprint(doc.updated_at),
+                    content_hash: doc.content_hash.clone(),
+                    deleted: false,
+                },
+            };
+            let prev = walk.previous.get(&doc.id).filter(|p| !p.deleted);
+            if prev.is_some_and(|p| p.content_hash == doc.content_hash) {
+                // Touched but nothing indexed changed: remember the new
+                // `updated`, publish nothing.
+                self.report.summary.unchanged += 1;
+                walk.advance(doc.updated_at, &key);
+                touched.push(record);
+            } else {
+                to_publish.push((doc, record, key));
+            }
+        }
+        let acked = self.publish(publisher, &to_publish, touched).await?;
+        for i in acked {
+            let (doc, record, key) = &to_publish[i];
+            walk.advance(doc.updated_at, key);
+            walk.previous
+                .insert(record.doc_id.clone(), record.state.clone());
+        }
+        Ok(())
+    }
+
+    /// Re-walks the run's search slim (key and `updated` only) and fetches
+    /// what the walk did not return. A page token or offset is a position in
+    /// a list ordered by `updated`: an issue edited (or hidden) during the
+    /// walk leaves its place, everything behind it moves up one, and the
+    /// issue on the page boundary is never returned, while the watermark
+    /// moves past it. Whatever the server's paging, anything current that
+    /// the walk missed shows up here. Returns false when rounds kept finding
+    /// misses (the caller then keeps the watermark).
+    async fn verify(
+        &mut self,
+        jql: &str,
+        publisher: Option<&Publisher>,
+        renderer: &Renderer,
+        walk: &mut Walk,
+    ) -> Result<bool, JiraSyncError> {
+        let api = self.api.clone();
+        for _ in 0..MAX_VERIFY_ROUNDS {
+            let mut pager = Pager::new(
+                &api,
+                self.opts.flavor,
+                jql.to_owned(),
+                vec!["updated".to_owned()],
+                self.opts.listing_page_size,
+            );
+            let mut slim = Vec::new();
+            while let Some(page) = pager.next_page().await? {
+                slim.extend(page.iter().filter_map(slim_issue));
+            }
+            self.report.pages += pager.requests();
+            let missed = missed(&slim, &walk.seen);
+            if missed.is_empty() && !pager.unreliable() {
+                return Ok(true);
+            }
+            if !missed.is_empty() {
+                tracing::warn!(
+                    connector = self.connector_id,
+                    issues = missed.len(),
+                    "the search walk missed issues that moved while it paged; fetching them"
+                );
+                self.fetch_keys(&missed, publisher, renderer, walk).await?;
+            }
+        }
+        Ok(false)
+    }
+
+    /// Fetches the named issues (within the scope) and processes them like
+    /// a search page.
+    async fn fetch_keys(
+        &mut self,
+        keys: &[String],
+        publisher: Option<&Publisher>,
+        renderer: &Renderer,
+        walk: &mut Walk,
+    ) -> Result<(), JiraSyncError> {
+        let api = self.api.clone();
+        for chunk in keys.chunks(KEYS_PER_SEARCH) {
+            let jql = jql::by_keys(&self.opts.scope, chunk);
+            let mut pager = Pager::new(
+                &api,
+                self.opts.flavor,
+                jql,
+                self.fields(),
+                self.opts.page_size,
+            );
+            while let Some(page) = pager.next_page().await? {
+                self.process_page(publisher, renderer, walk, page).await?;
+            }
+            self.report.pages += pager.requests();
+        }
         Ok(())
     }
 
@@ -332,9 +467,12 @@ impl Run<'_> {
         }
         let with_comments: Vec<(Candidate, Vec<Comment>)> =
             futures::future::try_join_all(fetches).await?;
+        if self.opts.flavor == JiraFlavor::Datacenter {
+            self.resolve_mentions(&with_comments).await?;
+        }
         let mut out = Vec::with_capacity(with_comments.len());
         for (c, comments) in with_comments {
-            let rendered = renderer.render(&c.raw, c.updated, &comments);
+            let rendered = renderer.render(&c.raw, c.updated, &comments, &self.user_names);
             for (kind, n) in rendered.unknown_nodes {
                 tracing::debug!(key = %c.raw.key, node = %kind, n, "unknown ADF node kept as text");
                 *self.report.unknown_adf_nodes.entry(kind).or_default() += n;
@@ -342,6 +480,44 @@ impl Run<'_> {
             out.push((rendered.doc, c.raw.key));
         }
         Ok(out)
+    }
+
+    /// Data Center wiki markup mentions users by name (`[~jdoe]`); Cloud's
+    /// ADF carries display names. Looks up the names not yet known this run
+    /// so both flavours read `@Jane Doe`.
+    async fn resolve_mentions(
+        &mut self,
+        issues: &[(Candidate, Vec<Comment>)],
+    ) -> Result<(), JiraSyncError> {
+        let mut wanted: Vec<String> = Vec::new();
+        for (c, comments) in issues {
+            let bodies = std::iter::once(c.raw.fields.description.as_ref())
+                .chain(comments.iter().map(|k| k.body.as_ref()));
+            for body in bodies.flatten() {
+                if let Value::String(text) = body {
+                    for user in mentions(text) {
+                        if !self.user_names.contains_key(&user)
+                            && !self.unknown_users.contains(&user)
+                            && !wanted.contains(&user)
+                        {
+                            wanted.push(user);
+                        }
+                    }
+                }
+            }
+        }
+        for user in wanted {
+            match self.api.display_name(&user).await? {
+                Some(name) => {
+                    self.user_names.insert(user, name);
+                }
+                None => {
+                    tracing::debug!(user = %user, "mentioned user not found; kept as @name");
+                    self.unknown_users.insert(user);
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Publishes and records the batch (plus `touched`), counting it in the
@@ -370,7 +546,7 @@ impl Run<'_> {
         &mut self,
         publisher: Option<&Publisher>,
         renderer: &Renderer,
-        previous: &HashMap<String, ItemState>,
+        walk: &mut Walk,
     ) -> Result<bool, JiraSyncError> {
         let listing = jql::listing(&self.opts.scope);
         let api = self.api.clone();
@@ -382,10 +558,12 @@ impl Run<'_> {
             self.opts.listing_page_size,
         );
         let mut alive = HashSet::new();
+        let mut listed = Vec::new();
         while let Some(page) = pager.next_page().await? {
             for issue in page {
                 if let Some(key) = issue.get("key").and_then(Value::as_str) {
                     alive.insert(renderer.doc_id(key));
+                    listed.push(key.to_owned());
                 }
             }
         }
@@ -398,14 +576,18 @@ impl Run<'_> {
             return Ok(false);
         }
         let now = Utc::now();
-        let mut gone: Vec<&String> = previous
+        // Listed but recorded as deleted (made visible again, moved back into
+        // scope: neither bumps `updated`) or never recorded: fetch and publish.
+        let revive = revivals(&listed, &walk.previous, &walk.seen, |k| renderer.doc_id(k));
+        let mut gone: Vec<String> = walk
+            .previous
             .iter()
             .filter(|(id, p)| !p.deleted && !alive.contains(*id))
-            .map(|(id, _)| id)
+            .map(|(id, _)| id.clone())
             .collect();
         gone.sort();
         let batch: Vec<(Document, ItemRecord, String)> = gone
-            .into_iter()
+            .iter()
             .map(|id| {
                 let doc = Document::tombstone(id.clone(), renderer.source.clone(), now);
                 let record = ItemRecord {
@@ -431,6 +613,18 @@ impl Run<'_> {
         } else {
             batch.len() as u64
         };
+        for i in acked {
+            walk.previous
+                .insert(batch[i].1.doc_id.clone(), batch[i].1.state.clone());
+        }
+        if !revive.is_empty() {
+            tracing::info!(
+                connector = self.connector_id,
+                issues = revive.len(),
+                "listed issues recorded as deleted or never published; fetching them"
+            );
+            self.fetch_keys(&revive, publisher, renderer, walk).await?;
+        }
         Ok(true)
     }
 }
@@ -490,6 +684,53 @@ async fn all_comments(
     Ok(comments)
 }
 
+/// Key and `updated` of a slim search result; `None` for one without a
+/// readable key. An unreadable `updated` reads as `None` (the full walk
+/// skipped that issue too).
+fn slim_issue(issue: &Value) -> Option<(String, Option<DateTime<Utc>>)> {
+    let key = issue.get("key").and_then(Value::as_str)?;
+    let updated = issue
+        .pointer("/fields/updated")
+        .and_then(Value::as_str)
+        .and_then(parse_jira_time);
+    Some((key.to_owned(), updated))
+}
+
+/// Keys a slim walk returned that the run has not seen at that `updated`
+/// or later, in listing order, once each.
+fn missed(
+    slim: &[(String, Option<DateTime<Utc>>)],
+    seen: &HashMap<String, DateTime<Utc>>,
+) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for (key, updated) in slim {
+        let Some(updated) = updated else { continue };
+        if seen.get(key).is_some_and(|s| s >= updated) || out.contains(key) {
+            continue;
+        }
+        out.push(key.clone());
+    }
+    out
+}
+
+/// Listed keys whose item is recorded as deleted, or not recorded and not
+/// seen this run: they are visible again without a newer `updated`.
+fn revivals(
+    listed: &[String],
+    previous: &HashMap<String, ItemState>,
+    seen: &HashMap<String, DateTime<Utc>>,
+    doc_id: impl Fn(&str) -> String,
+) -> Vec<String> {
+    listed
+        .iter()
+        .filter(|key| match previous.get(&doc_id(key)) {
+            Some(p) => p.deleted,
+            None => !seen.contains_key(*key),
+        })
+        .cloned()
+        .collect()
+}
+
 fn advance(
     watermark: &mut Option<DateTime<Utc>>,
     keys: &mut Vec<String>,
@@ -504,5 +745,50 @@ fn advance(
         }
         std::cmp::Ordering::Equal => keys.push(key.to_owned()),
         std::cmp::Ordering::Greater => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(minute: u32) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(&format!("2025-01-10T08:{minute:02}:00Z"))
+            .unwrap()
+            .with_timezone(&Utc)
+    }
+
+    #[test]
+    fn a_slim_walk_names_what_the_run_missed_or_saw_older() {
+        let seen: HashMap<String, DateTime<Utc>> =
+            [("A".to_owned(), at(5)), ("B".to_owned(), at(2))].into();
+        let slim = vec![
+            ("A".to_owned(), Some(at(5))),
+            ("B".to_owned(), Some(at(3))),
+            ("C".to_owned(), Some(at(1))),
+            ("C".to_owned(), Some(at(1))),
+            ("D".to_owned(), None),
+        ];
+        assert_eq!(missed(&slim, &seen), ["B", "C"]);
+    }
+
+    #[test]
+    fn listed_but_deleted_or_unknown_items_are_revived() {
+        let state = |deleted| ItemState {
+            fingerprint: String::new(),
+            content_hash: String::new(),
+            deleted,
+        };
+        let previous: HashMap<String, ItemState> = [
+            ("id:A".to_owned(), state(true)),
+            ("id:B".to_owned(), state(false)),
+        ]
+        .into();
+        let seen: HashMap<String, DateTime<Utc>> = [("D".to_owned(), at(1))].into();
+        let listed: Vec<String> = ["A", "B", "C", "D"].map(str::to_owned).into();
+        assert_eq!(
+            revivals(&listed, &previous, &seen, |k| format!("id:{k}")),
+            ["A", "C"]
+        );
     }
 }

@@ -1,6 +1,6 @@
 //! One Jira issue (plus all its comments) → one [`Document`].
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::LazyLock;
 
 use chrono::{DateTime, Utc};
@@ -12,7 +12,7 @@ use tributary_core::{Body, Document, Link, SourceRef, SCHEMA_VERSION};
 
 use super::adf::adf_to_text;
 use super::model::{parse_jira_time, Comment, RawIssue, User};
-use super::wiki::wiki_to_text;
+use super::wiki::wiki_to_text_with;
 
 static URL: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r#"https?://[^\s<>()\[\]"'`|]+"#).expect("static regex"));
@@ -46,14 +46,20 @@ impl Renderer {
         Document::make_id(&self.source.kind, &self.source.instance, key)
     }
 
-    fn rich_text(&self, value: Option<&Value>, unknown: &mut BTreeMap<String, u64>) -> Text {
+    /// `names`: Data Center user name → display name, for wiki mentions.
+    fn rich_text(
+        &self,
+        value: Option<&Value>,
+        unknown: &mut BTreeMap<String, u64>,
+        names: &HashMap<String, String>,
+    ) -> Text {
         match value {
             None | Some(Value::Null) => Text {
                 text: String::new(),
                 urls: Vec::new(),
             },
             Some(Value::String(s)) => Text {
-                text: wiki_to_text(s),
+                text: wiki_to_text_with(s, names),
                 urls: Vec::new(),
             },
             Some(adf) => {
@@ -74,15 +80,16 @@ impl Renderer {
         issue: &RawIssue,
         updated: DateTime<Utc>,
         comments: &[Comment],
+        names: &HashMap<String, String>,
     ) -> Rendered {
         let f = &issue.fields;
         let mut unknown = BTreeMap::new();
-        let description = self.rich_text(f.description.as_ref(), &mut unknown);
+        let description = self.rich_text(f.description.as_ref(), &mut unknown, names);
         let mut urls = description.urls;
         let mut text = description.text;
         let mut rendered_comments = Vec::new();
         for c in comments {
-            let body = self.rich_text(c.body.as_ref(), &mut unknown);
+            let body = self.rich_text(c.body.as_ref(), &mut unknown, names);
             if body.text.trim().is_empty() {
                 continue;
             }
@@ -290,7 +297,7 @@ mod tests {
              "body": {"type": "doc", "content": [{"type": "paragraph", "content": [{"type": "text", "text": "Moved segments."}]}]}}
         ])).unwrap();
         let updated = parse_jira_time("2025-01-02T09:00:00.000+0000").unwrap();
-        let r = renderer(JiraFlavor::Cloud).render(&raw, updated, &comments);
+        let r = renderer(JiraFlavor::Cloud).render(&raw, updated, &comments, &HashMap::new());
         let d = r.doc;
         assert_eq!(d.id, "jira:acme:OPS-7");
         assert_eq!(d.title, "Broker disk full");
@@ -337,7 +344,7 @@ mod tests {
             "customfield_10014": "DEV-1",
             "reporter": {"displayName": "Ray", "emailAddress": "ray@example.com"}
         }}));
-        let d = r.render(&raw, Utc::now(), &[]).doc;
+        let d = r.render(&raw, Utc::now(), &[], &HashMap::new()).doc;
         assert_eq!(d.title, "DEV-2", "empty summary falls back to the key");
         assert_eq!(
             d.body.text,

@@ -97,6 +97,19 @@ pub fn incremental(scope: &str, since: Option<DateTime<Utc>>, zone: &JqlZone) ->
     }
 }
 
+/// Named issues within the scope (fetched after a walk missed them, or
+/// when they became visible again).
+pub fn by_keys(scope: &str, keys: &[String]) -> String {
+    let keys: Vec<String> = keys
+        .iter()
+        .map(|k| format!("\"{}\"", k.replace('\\', "\\\\").replace('"', "\\\"")))
+        .collect();
+    format!(
+        "({scope}) AND key in ({}) ORDER BY key ASC",
+        keys.join(", ")
+    )
+}
+
 /// The slim listing used to find deletions: every key in scope.
 pub fn listing(scope: &str) -> String {
     format!("({scope}) ORDER BY key ASC")
@@ -157,5 +170,9 @@ mod tests {
             "(project = X) ORDER BY updated ASC, key ASC"
         );
         assert_eq!(listing("project = X"), "(project = X) ORDER BY key ASC");
+        assert_eq!(
+            by_keys("project = X", &["X-1".into(), "X-2".into()]),
+            "(project = X) AND key in (\"X-1\", \"X-2\") ORDER BY key ASC"
+        );
     }
 }

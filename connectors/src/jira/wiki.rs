@@ -2,8 +2,11 @@
 //! same markdown-ish text as the ADF converter produces, so chunking treats
 //! both flavours alike. Line-based: headings, lists, tables, quotes and
 //! `{code}` / `{noformat}` blocks; inline bold, italics, monospace, links
-//! and `[~user]` mentions. Anything else passes through as written.
+//! `[~user]` mentions (as display names when known, like Cloud's) and
+//! attachments (`!file.png!`, `[^file.pdf]`: their file names, like Cloud's
+//! media). Anything else passes through as written.
 
+use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use regex::{Captures, Regex};
@@ -26,8 +29,12 @@ static BOLD: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(^|[\s(\[])\*([^*\s](?:[^*]*[^*\s])?)\*").expect("static regex"));
 static ITALIC: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(^|[\s(\[])_([^_\s](?:[^_]*[^_\s])?)_").expect("static regex"));
+/// `!file.png!`, `!file.png|thumbnail!`: the file name is kept.
 static IMAGE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"![^!\s][^!]*!").expect("static regex"));
+    LazyLock::new(|| Regex::new(r"!([^!\s|][^!|]*)(?:\|[^!]*)?!").expect("static regex"));
+/// `[^file.pdf]`: an attachment link.
+static ATTACHMENT: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\[\^([^\[\]|]+)\]").expect("static regex"));
 /// Formatting macros whose tags carry no text: `{color:red}`, `{panel:title=x}`...
 static DROP_MACRO: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"\{(?:color|panel|section|column|anchor|div|span)(?::[^}]*)?\}")
@@ -35,6 +42,21 @@ static DROP_MACRO: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 pub fn wiki_to_text(input: &str) -> String {
+    wiki_to_text_with(input, &HashMap::new())
+}
+
+/// The user names a text mentions (`[~jdoe]`; not `[~accountid:…]`).
+pub fn mentions(input: &str) -> Vec<String> {
+    MENTION
+        .captures_iter(input)
+        .filter(|c| !c[0].starts_with("[~accountid:"))
+        .map(|c| c[1].to_owned())
+        .collect()
+}
+
+/// Like [`wiki_to_text`], with mentions of the users in `names` (user name
+/// → display name) written as `@Display Name`.
+pub fn wiki_to_text_with(input: &str, names: &HashMap<String, String>) -> String {
     let mut out: Vec<String> = Vec::new();
     let mut lines = input.lines().map(|l| l.trim_end_matches('\r'));
     let mut in_quote = false;
@@ -77,7 +99,7 @@ pub fn wiki_to_text(input: &str) -> String {
             in_quote = !in_quote;
             continue;
         }
-        let converted = convert_line(line, &mut table_rows);
+        let converted = convert_line(line, &mut table_rows, names);
         out.push(if in_quote && !converted.is_empty() {
             format!("> {converted}")
         } else {
@@ -101,7 +123,8 @@ pub fn wiki_to_text(input: &str) -> String {
     text
 }
 
-fn convert_line(line: &str, table_rows: &mut usize) -> String {
+fn convert_line(line: &str, table_rows: &mut usize, names: &HashMap<String, String>) -> String {
+    let inline = |text: &str| inline(text, names);
     if let Some(caps) = HEADING.captures(line) {
         *table_rows = 0;
         let level: usize = caps[1].parse().unwrap_or(1);
@@ -116,7 +139,7 @@ fn convert_line(line: &str, table_rows: &mut usize) -> String {
         return "---".to_owned();
     }
     if line.starts_with('|') {
-        return table_row(line, table_rows);
+        return table_row(line, table_rows, names);
     }
     *table_rows = 0;
     if let Some(caps) = LIST.captures(line) {
@@ -133,13 +156,13 @@ fn convert_line(line: &str, table_rows: &mut usize) -> String {
     inline(line).trim().to_owned()
 }
 
-fn table_row(line: &str, rows: &mut usize) -> String {
+fn table_row(line: &str, rows: &mut usize, names: &HashMap<String, String>) -> String {
     let header = line.starts_with("||");
     let cells: Vec<String> = line
         .split('|')
         .map(str::trim)
         .filter(|c| !c.is_empty())
-        .map(inline)
+        .map(|c| inline(c, names))
         .collect();
     let mut out = format!("| {} |", cells.join(" | "));
     if *rows == 0 && header {
@@ -151,11 +174,18 @@ fn table_row(line: &str, rows: &mut usize) -> String {
     out
 }
 
-fn inline(text: &str) -> String {
+fn inline(text: &str, names: &HashMap<String, String>) -> String {
     let text = DROP_MACRO.replace_all(text, "");
     let text = text.replace("{color}", "").replace("{panel}", "");
-    let text = IMAGE.replace_all(&text, "");
-    let text = MENTION.replace_all(&text, "@$1");
+    let text = IMAGE.replace_all(&text, "$1");
+    let text = ATTACHMENT.replace_all(&text, "$1");
+    let text = MENTION.replace_all(&text, |c: &Captures| {
+        let user = &c[1];
+        let known = (!c[0].starts_with("[~accountid:"))
+            .then(|| names.get(user))
+            .flatten();
+        format!("@{}", known.map_or(user, String::as_str))
+    });
     let text = LINK.replace_all(&text, |c: &Captures| {
         let label = c[1].trim();
         let target = c[2].trim();
@@ -188,7 +218,19 @@ mod tests {
              The **broker** is *slow*, see `kafka-topics`.\n\
              - first\n  - nested\n1. numbered\n  - mixed\n- dash item\n\
              Ask @jdoe or @5b10ac8d82e05b22cc7d4ef5, read [the runbook](https://wiki.example.com/rb) and https://status.example.com.\n\
-             > quoted line\n---\nred text"
+             > quoted line\n---\ndiagram.png red text"
+        );
+    }
+
+    #[test]
+    fn mentions_become_display_names_and_attachments_keep_their_names() {
+        let wiki = "Ask [~jdoe] and [~ghost], see !graph.png|thumbnail! and [^report.pdf].";
+        assert_eq!(mentions(wiki), ["jdoe", "ghost"]);
+        assert!(mentions("[~accountid:5b10]").is_empty());
+        let names = HashMap::from([("jdoe".to_owned(), "Jane Doe".to_owned())]);
+        assert_eq!(
+            wiki_to_text_with(wiki, &names),
+            "Ask @Jane Doe and @ghost, see graph.png and report.pdf."
         );
     }
 
