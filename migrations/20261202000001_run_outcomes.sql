@@ -10,7 +10,12 @@ CREATE TABLE connector_runs (
     finished_at   TIMESTAMPTZ NOT NULL DEFAULT now(),
     status        TEXT NOT NULL CHECK (status IN ('succeeded', 'failed')),
     published     BIGINT NOT NULL DEFAULT 0,
-    error         TEXT
+    error         TEXT,
+    -- The run's summary, filled in when the command reports it.
+    fetched       BIGINT NOT NULL DEFAULT 0,
+    unchanged     BIGINT NOT NULL DEFAULT 0,
+    tombstoned    BIGINT NOT NULL DEFAULT 0,
+    duration_seconds DOUBLE PRECISION
 );
 CREATE INDEX connector_runs_connector_idx ON connector_runs (connector_id, finished_at DESC);
 

@@ -162,6 +162,27 @@ impl SyncStateStore {
         self.record_run(connector_id, "succeeded", None, docs).await
     }
 
+    /// Adds the run's summary (items fetched, unchanged, tombstoned, its
+    /// duration) to the run `finish_run`/`fail_run` recorded last.
+    pub async fn record_run_summary(
+        &self,
+        summary: &crate::summary::SyncSummary,
+    ) -> Result<(), sqlx::Error> {
+        let count = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+        sqlx::query(
+            "UPDATE connector_runs SET fetched = $2, unchanged = $3, tombstoned = $4, duration_seconds = $5
+             WHERE run_id = (SELECT max(run_id) FROM connector_runs WHERE connector_id = $1)",
+        )
+        .bind(&summary.connector_id)
+        .bind(count(summary.scanned))
+        .bind(count(summary.unchanged))
+        .bind(count(summary.tombstones))
+        .bind(summary.duration.as_secs_f64())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
     /// Appends the run to `connector_runs`, the history alerts read.
     async fn record_run(
         &self,

@@ -37,7 +37,16 @@ struct Source {
     source: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ConnectorItems {
+    connector: String,
+    outcome: String,
+}
+
 struct Metrics {
+    items: Family<ConnectorItems, Counter>,
+    last_duration: Family<Connector, FloatGauge>,
+    watermark_age: Family<Connector, FloatGauge>,
     last_success: Family<Connector, FloatGauge>,
     last_run: Family<Connector, FloatGauge>,
     last_run_success: Family<Connector, Gauge>,
@@ -56,6 +65,9 @@ fn metrics() -> &'static Metrics {
     static METRICS: OnceLock<Metrics> = OnceLock::new();
     METRICS.get_or_init(|| {
         let m = Metrics {
+            items: Family::default(),
+            last_duration: Family::default(),
+            watermark_age: Family::default(),
             last_success: Family::default(),
             last_run: Family::default(),
             last_run_success: Family::default(),
@@ -70,6 +82,21 @@ fn metrics() -> &'static Metrics {
             dispatch_communities: Gauge::default(),
         };
         registry::register(|r| {
+            r.register(
+                "tributary_connector_items",
+                "Items each connector's runs fetched, left unchanged or tombstoned (cumulative, from connector_runs)",
+                m.items.clone(),
+            );
+            r.register(
+                "tributary_connector_last_run_duration_seconds",
+                "How long each connector's last reported run took",
+                m.last_duration.clone(),
+            );
+            r.register(
+                "tributary_connector_watermark_age_seconds",
+                "Age of each connector's watermark (the newest source change it acknowledged)",
+                m.watermark_age.clone(),
+            );
             r.register(
                 "tributary_connector_last_success_timestamp_seconds",
                 "When each connector last finished a successful run",
@@ -248,7 +275,13 @@ fn seconds(t: chrono::DateTime<chrono::Utc>) -> f64 {
 
 async fn connectors(pool: &PgPool) -> Result<(), sqlx::Error> {
     let rows = sqlx::query(
-        "SELECT s.connector_id, s.docs_produced,
+        "SELECT s.connector_id, s.docs_produced, s.watermark,
+                (SELECT coalesce(sum(fetched), 0)::BIGINT FROM connector_runs r WHERE r.connector_id = s.connector_id) AS fetched,
+                (SELECT coalesce(sum(unchanged), 0)::BIGINT FROM connector_runs r WHERE r.connector_id = s.connector_id) AS unchanged,
+                (SELECT coalesce(sum(tombstoned), 0)::BIGINT FROM connector_runs r WHERE r.connector_id = s.connector_id) AS tombstoned,
+                (SELECT r.duration_seconds FROM connector_runs r
+                  WHERE r.connector_id = s.connector_id AND r.duration_seconds IS NOT NULL
+                  ORDER BY r.run_id DESC LIMIT 1) AS last_duration,
                 (SELECT max(finished_at) FROM connector_runs r
                   WHERE r.connector_id = s.connector_id AND r.status = 'succeeded') AS last_success,
                 (SELECT r.finished_at FROM connector_runs r
@@ -274,6 +307,21 @@ async fn connectors(pool: &PgPool) -> Result<(), sqlx::Error> {
             m.last_run_success
                 .get_or_create(&label)
                 .set(i64::from(status == "succeeded"));
+        }
+        for outcome in ["fetched", "unchanged", "tombstoned"] {
+            let total = u64::try_from(r.try_get::<i64, _>(outcome)?).unwrap_or(0);
+            let counter = m.items.get_or_create(&ConnectorItems {
+                connector: label.connector.clone(),
+                outcome: outcome.into(),
+            });
+            counter.inc_by(total.saturating_sub(counter.get()));
+        }
+        if let Some(d) = r.try_get::<Option<f64>, _>("last_duration")? {
+            m.last_duration.get_or_create(&label).set(d);
+        }
+        if let Some(w) = r.try_get::<Option<chrono::DateTime<chrono::Utc>>, _>("watermark")? {
+            let age = (chrono::Utc::now() - w).num_milliseconds() as f64 / 1000.0;
+            m.watermark_age.get_or_create(&label).set(age.max(0.0));
         }
         let produced: i64 = r.try_get("docs_produced")?;
         let counter = m.published.get_or_create(&label);

@@ -33,6 +33,7 @@ pub async fn run(config: &Config, cmd: SyncCommand) -> anyhow::Result<ExitCode> 
             let summary = vault::sync(&opts, &config.kafka, &store)
                 .instrument(tracing::info_span!("connector_run", kind = "vault"))
                 .await?;
+            record_summary(&store, &summary).await?;
             tracing::info!(
                 connector = %summary.connector_id,
                 scanned = summary.scanned,
@@ -48,6 +49,21 @@ pub async fn run(config: &Config, cmd: SyncCommand) -> anyhow::Result<ExitCode> 
         SyncCommand::Jira(args) => sync_jira(config, args).await,
         SyncCommand::Confluence(args) => sync_confluence(config, args).await,
     }
+}
+
+/// Adds the run's numbers to its `connector_runs` row, where the indexer's
+/// outcome gauges read them (a CronJob exits before anyone could scrape it).
+async fn record_summary(
+    store: &SyncStateStore,
+    summary: &tributary_connectors::SyncSummary,
+) -> anyhow::Result<()> {
+    if summary.dry_run {
+        return Ok(());
+    }
+    store
+        .record_run_summary(summary)
+        .await
+        .context("recording the run's summary in connector_runs")
 }
 
 async fn sync_jira(config: &Config, args: JiraArgs) -> anyhow::Result<ExitCode> {
@@ -70,6 +86,7 @@ async fn sync_jira(config: &Config, args: JiraArgs) -> anyhow::Result<ExitCode> 
     live.finish();
     let report = result?;
     let s = &report.summary;
+    record_summary(&store, s).await?;
     tracing::info!(
         connector = %s.connector_id,
         fetched = s.scanned,
@@ -118,6 +135,7 @@ async fn sync_confluence(config: &Config, args: ConfluenceArgs) -> anyhow::Resul
         Err(err) => return Err(err.into()),
     };
     let s = &report.summary;
+    record_summary(&store, s).await?;
     tracing::info!(
         connector = %s.connector_id,
         fetched = s.scanned,

@@ -145,6 +145,30 @@ async fn the_metrics_equal_what_the_runs_did() {
         ),
         Some(1.0)
     );
+    assert_eq!(
+        value(
+            &body,
+            r#"tributary_connector_items_total{connector="vault:obs",outcome="fetched"}"#
+        ),
+        Some(3.0),
+        "{body}"
+    );
+    assert!(
+        value(
+            &body,
+            &format!("tributary_connector_last_run_duration_seconds{connector}")
+        )
+        .is_some_and(|d| d >= 0.0),
+        "{body}"
+    );
+    assert!(
+        value(
+            &body,
+            &format!("tributary_connector_watermark_age_seconds{connector}")
+        )
+        .is_some(),
+        "{body}"
+    );
     let last_success = value(
         &body,
         &format!("tributary_connector_last_success_timestamp_seconds{connector}"),
