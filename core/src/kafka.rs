@@ -9,6 +9,7 @@ use rdkafka::client::DefaultClientContext;
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::RDKafkaErrorCode;
+use rdkafka::{Offset, TopicPartitionList};
 
 use crate::config::KafkaConfig;
 
@@ -124,4 +125,49 @@ pub async fn ensure_topics(cfg: &KafkaConfig, topics: &[String]) -> Result<(), K
         }
     }
     Ok(())
+}
+
+/// A topic seen from a consumer group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GroupBacklog {
+    /// Sum of the high watermarks: messages ever written.
+    pub written: i64,
+    /// Messages past the group's committed offsets (all retained ones for a
+    /// group that never committed): produced, not yet consumed.
+    pub unconsumed: i64,
+}
+
+/// Reads `topic`'s watermarks and `group`'s committed offsets. Blocking
+/// librdkafka calls, each bounded by `connect_timeout_ms`.
+pub fn group_backlog(
+    cfg: &KafkaConfig,
+    topic: &str,
+    group: &str,
+) -> Result<GroupBacklog, KafkaError> {
+    let partitions = check_topic(cfg, topic)?;
+    let consumer: BaseConsumer = client_config(cfg)
+        .set("group.id", group)
+        .set("enable.auto.commit", "false")
+        .create()?;
+    let timeout = Duration::from_millis(cfg.connect_timeout_ms);
+    let mut tpl = TopicPartitionList::new();
+    // Kafka partition numbers are i32 on the wire; a count from metadata fits.
+    for p in 0..partitions as i32 {
+        tpl.add_partition(topic, p);
+    }
+    let committed = consumer.committed_offsets(tpl, timeout)?;
+    let mut backlog = GroupBacklog {
+        written: 0,
+        unconsumed: 0,
+    };
+    for e in committed.elements() {
+        let (low, high) = consumer.fetch_watermarks(e.topic(), e.partition(), timeout)?;
+        backlog.written += high;
+        let consumed = match e.offset() {
+            Offset::Offset(o) => o.max(low),
+            _ => low,
+        };
+        backlog.unconsumed += (high - consumed).max(0);
+    }
+    Ok(backlog)
 }

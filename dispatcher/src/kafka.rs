@@ -4,11 +4,9 @@
 use std::time::Duration;
 
 use futures::future::join_all;
-use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use rdkafka::util::Timeout;
-use rdkafka::{Offset, TopicPartitionList};
 use tributary_core::config::KafkaConfig;
 use tributary_core::kafka::{self, KafkaError};
 
@@ -101,30 +99,9 @@ pub fn observe_documents_topic(
     cfg: &KafkaConfig,
     indexer_group: &str,
 ) -> Result<TopicView, KafkaError> {
-    let partitions = kafka::check_topic(cfg, &cfg.topic)?;
-    let consumer: BaseConsumer = kafka::client_config(cfg)
-        .set("group.id", indexer_group)
-        .set("enable.auto.commit", "false")
-        .create()?;
-    let timeout = Duration::from_millis(cfg.connect_timeout_ms);
-    let mut tpl = TopicPartitionList::new();
-    // Kafka partition numbers are i32 on the wire; a count from metadata fits.
-    for p in 0..partitions as i32 {
-        tpl.add_partition(&cfg.topic, p);
-    }
-    let committed = consumer.committed_offsets(tpl, timeout)?;
-    let mut view = TopicView {
-        messages: 0,
-        indexer_lag: 0,
-    };
-    for e in committed.elements() {
-        let (low, high) = consumer.fetch_watermarks(e.topic(), e.partition(), timeout)?;
-        view.messages += high;
-        let consumed = match e.offset() {
-            Offset::Offset(o) => o.max(low),
-            _ => low,
-        };
-        view.indexer_lag += (high - consumed).max(0);
-    }
-    Ok(view)
+    let backlog = kafka::group_backlog(cfg, &cfg.topic, indexer_group)?;
+    Ok(TopicView {
+        messages: backlog.written,
+        indexer_lag: backlog.unconsumed,
+    })
 }

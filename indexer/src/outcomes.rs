@@ -4,7 +4,6 @@
 //! documents topic's unconsumed backlog and the DLQ's pending letters) into
 //! series, so every alert works without a Pushgateway.
 
-use std::collections::HashSet;
 use std::sync::OnceLock;
 use std::time::Duration;
 
@@ -12,8 +11,6 @@ use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
-use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::{Offset, TopicPartitionList};
 use sqlx::{PgPool, Row};
 use tokio_util::sync::CancellationToken;
 use tributary_core::config::{IndexerConfig, KafkaConfig};
@@ -391,29 +388,5 @@ async fn dispatcher(pool: &PgPool) -> Result<(), sqlx::Error> {
 /// produced, not yet indexed (an indexer that never committed counts the
 /// whole retained topic).
 pub fn unindexed(cfg: &KafkaConfig, group: &str) -> Result<i64, kafka::KafkaError> {
-    let partitions = kafka::check_topic(cfg, &cfg.topic)?;
-    let consumer: BaseConsumer = kafka::client_config(cfg)
-        .set("group.id", group)
-        .set("enable.auto.commit", "false")
-        .create()?;
-    let timeout = Duration::from_millis(cfg.connect_timeout_ms);
-    let mut tpl = TopicPartitionList::new();
-    for p in 0..partitions as i32 {
-        tpl.add_partition(&cfg.topic, p);
-    }
-    let committed = consumer.committed_offsets(tpl, timeout)?;
-    let mut seen = HashSet::new();
-    let mut backlog = 0;
-    for e in committed.elements() {
-        if !seen.insert(e.partition()) {
-            continue;
-        }
-        let (low, high) = consumer.fetch_watermarks(&cfg.topic, e.partition(), timeout)?;
-        let from = match e.offset() {
-            Offset::Offset(o) if o >= low => o,
-            _ => low,
-        };
-        backlog += (high - from).max(0);
-    }
-    Ok(backlog)
+    Ok(kafka::group_backlog(cfg, &cfg.topic, group)?.unconsumed)
 }
