@@ -3,20 +3,17 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
 
-use rdkafka::consumer::{Consumer, StreamConsumer};
-use rdkafka::Message;
 use tributary_connectors::confluence::{
     self, ConfluenceSyncError, ConfluenceSyncOptions, ConfluenceSyncReport,
 };
 use tributary_core::config::ConfluenceFlavor;
-use tributary_core::{kafka, Document};
+use tributary_core::Document;
 use tributary_indexer::embed::Embedder;
 use tributary_indexer::search::Searcher;
 
 use crate::confluence_fake::{FakeConfluence, FakePage, Logged, TOKEN};
-use crate::support::{embedder, unique, TestEnv};
+use crate::support::{embedder, TestEnv};
 
 /// Storage format with everything the converter must handle.
 const RICH: &str = r#"<h1>Consumer lag</h1>
@@ -51,24 +48,7 @@ fn filler(n: u32, minute: u32) -> FakePage {
 
 /// Every message on the test's topic, in no particular order.
 async fn published(env: &TestEnv) -> Vec<Document> {
-    let expected = env.topic_messages() as usize;
-    let consumer: StreamConsumer = kafka::client_config(&env.config.kafka)
-        .set("group.id", unique("confluence-reader"))
-        .set("auto.offset.reset", "earliest")
-        .create()
-        .expect("consumer");
-    consumer
-        .subscribe(&[&env.config.kafka.topic])
-        .expect("subscribe");
-    let mut docs = Vec::with_capacity(expected);
-    while docs.len() < expected {
-        let msg = tokio::time::timeout(Duration::from_secs(30), consumer.recv())
-            .await
-            .expect("all messages within 30 s")
-            .expect("message");
-        docs.push(Document::from_json_bytes(msg.payload().expect("payload")).expect("document"));
-    }
-    docs
+    env.published_documents().await
 }
 
 /// The last message of each document id (one partition per key keeps order).

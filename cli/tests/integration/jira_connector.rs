@@ -5,17 +5,15 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use rdkafka::consumer::{Consumer, StreamConsumer};
-use rdkafka::Message;
 use serde_json::{json, Value};
 use tributary_connectors::jira::{self, JiraSyncError, JiraSyncOptions, JiraSyncReport};
 use tributary_core::config::JiraFlavor;
-use tributary_core::{kafka, Document};
+use tributary_core::Document;
 use tributary_indexer::embed::Embedder;
 use tributary_indexer::search::Searcher;
 
 use crate::jira_fake::{adf, utc, FakeIssue, FakeJira, Fault, TOKEN};
-use crate::support::{embedder, unique, TestEnv};
+use crate::support::{embedder, TestEnv};
 
 async fn sync(env: &TestEnv, opts: &JiraSyncOptions) -> Result<JiraSyncReport, JiraSyncError> {
     jira::sync(opts, &env.config.kafka, &env.state(), &|_| {}).await
@@ -27,24 +25,7 @@ fn doc_id(key: &str) -> String {
 
 /// Every message on the test's topic, in no particular order.
 async fn published(env: &TestEnv) -> Vec<Document> {
-    let expected = env.topic_messages() as usize;
-    let consumer: StreamConsumer = kafka::client_config(&env.config.kafka)
-        .set("group.id", unique("jira-reader"))
-        .set("auto.offset.reset", "earliest")
-        .create()
-        .expect("consumer");
-    consumer
-        .subscribe(&[&env.config.kafka.topic])
-        .expect("subscribe");
-    let mut docs = Vec::with_capacity(expected);
-    while docs.len() < expected {
-        let msg = tokio::time::timeout(Duration::from_secs(30), consumer.recv())
-            .await
-            .expect("all messages within 30 s")
-            .expect("message");
-        docs.push(Document::from_json_bytes(msg.payload().expect("payload")).expect("document"));
-    }
-    docs
+    env.published_documents().await
 }
 
 /// The newest version of each document on the topic.

@@ -206,6 +206,34 @@ impl TestEnv {
             .collect()
     }
 
+    /// Every message on the test's topic, in no particular order, read by
+    /// a consumer group of its own.
+    pub async fn published_documents(&self) -> Vec<tributary_core::Document> {
+        use rdkafka::consumer::StreamConsumer;
+        use rdkafka::message::Message;
+        let expected = self.topic_messages() as usize;
+        let consumer: StreamConsumer = kafka::client_config(&self.config.kafka)
+            .set("group.id", unique("reader"))
+            .set("auto.offset.reset", "earliest")
+            .create()
+            .expect("consumer");
+        consumer
+            .subscribe(&[&self.config.kafka.topic])
+            .expect("subscribe");
+        let mut docs = Vec::with_capacity(expected);
+        while docs.len() < expected {
+            let msg = tokio::time::timeout(std::time::Duration::from_secs(30), consumer.recv())
+                .await
+                .expect("all messages within 30 s")
+                .expect("message");
+            docs.push(
+                tributary_core::Document::from_json_bytes(msg.payload().expect("payload"))
+                    .expect("document"),
+            );
+        }
+        docs
+    }
+
     /// Sum of the high watermarks of the documents topic: messages ever written.
     pub fn topic_messages(&self) -> i64 {
         let consumer: BaseConsumer = kafka::client_config(&self.config.kafka)

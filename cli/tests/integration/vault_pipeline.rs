@@ -369,24 +369,7 @@ async fn an_unparsable_message_is_dead_lettered_and_the_rest_indexed() {
 
 /// Every message on the test's topic, in no particular order.
 async fn published(env: &TestEnv) -> Vec<Document> {
-    let expected = env.topic_messages() as usize;
-    let consumer: StreamConsumer = kafka::client_config(&env.config.kafka)
-        .set("group.id", crate::support::unique("vault-reader"))
-        .set("auto.offset.reset", "earliest")
-        .create()
-        .expect("consumer");
-    consumer
-        .subscribe(&[&env.config.kafka.topic])
-        .expect("subscribe");
-    let mut docs = Vec::with_capacity(expected);
-    while docs.len() < expected {
-        let msg = tokio::time::timeout(Duration::from_secs(30), consumer.recv())
-            .await
-            .expect("all messages within 30 s")
-            .expect("message");
-        docs.push(Document::from_json_bytes(msg.payload().expect("payload")).expect("document"));
-    }
-    docs
+    env.published_documents().await
 }
 
 fn by_id(docs: Vec<Document>) -> HashMap<String, Document> {
