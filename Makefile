@@ -9,11 +9,12 @@ SHELL := /bin/bash
 export CARGO_TARGET_DIR ?= $(HOME)/.cache/tributary/target
 STACK := scripts/stack/stack.sh
 
-.PHONY: help demo test test-deploy lint stack-up stack-down stack-status build clean-demo
+.PHONY: help demo test test-deploy bench lint stack-up stack-down stack-status build clean-demo
 
 help:
 	@echo "make demo          stack up, migrate, sync examples/vault, index, search, dispatch, metrics, status"
 	@echo "make test          stack up, fmt + clippy, deploy checks, unit and integration tests"
+	@echo "make bench         release build, runs bench/sections/*, writes BENCHMARKS.md"
 	@echo "make test-deploy   helm lint/template, kubeconform, promtool, rendered command lines"
 	@echo "make stack-up      install (if needed) and start Kafka, PostgreSQL, the model"
 	@echo "make stack-down    stop Kafka and PostgreSQL"
@@ -42,6 +43,9 @@ lint:
 # (scripts/check-deploy.sh); installs helm, kubeconform and promtool once.
 test-deploy:
 	@scripts/check-deploy.sh
+
+bench: stack-up
+	@bench/run.sh
 
 test: stack-up lint test-deploy
 	@scripts/test.sh

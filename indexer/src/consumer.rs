@@ -93,7 +93,11 @@ impl Indexer {
     fn consumer(&self) -> Result<IndexConsumer, IndexError> {
         let mut config = kafka::client_config(&self.kafka);
         for (key, value) in consumer_settings(&self.settings) {
-            config.set(key, value);
+            // An operator's `kafka.librdkafka_options` win over our defaults
+            // (a shorter heartbeat, a longer session...).
+            if !self.kafka.librdkafka_options.contains_key(key) {
+                config.set(key, value);
+            }
         }
         Ok(config.create_with_context(RebalanceLog::default())?)
     }
