@@ -177,6 +177,9 @@ impl MessageSource for FakeSource {
 /// What one apply attempt returns, decided by the test.
 pub(crate) type Outcome = Box<dyn FnOnce(&[Document]) -> Result<(), ProcessError> + Send>;
 
+/// Decides every attempt once the scripted outcomes are spent.
+type Rule = Box<dyn Fn(&[Document]) -> Result<(), ProcessError> + Send>;
+
 /// A failure that may be the content's (counts while healthy).
 pub(crate) fn content_error() -> ProcessError {
     ProcessError::Embed(EmbedError::Inference("model failed on this input".into()))
@@ -192,7 +195,7 @@ struct ApplierState {
     /// Outcomes of the next attempts, in order; then `rule`, then success.
     script: VecDeque<Outcome>,
     /// Decides every attempt once the script is spent.
-    rule: Option<Box<dyn Fn(&[Document]) -> Result<(), ProcessError> + Send>>,
+    rule: Option<Rule>,
     /// Results of the next health probes; healthy once spent.
     health: VecDeque<bool>,
     /// Ids of every successful apply, per call.
