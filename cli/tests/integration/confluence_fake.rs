@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde_json::{json, Value};
 use tributary_connectors::atlassian::{Auth, RetryPolicy};
 use tributary_connectors::confluence::ConfluenceSyncOptions;
@@ -219,17 +220,15 @@ fn error(status: u16, message: &str) -> ResponseTemplate {
     ResponseTemplate::new(status).set_body_json(json!({"statusCode": status, "message": message}))
 }
 
-/// Percent-encodes a query value (enough for CQL and cursors).
+/// Percent-encodes a query value (enough for CQL and cursors): all but
+/// RFC 3986's unreserved characters.
 fn enc(v: &str) -> String {
-    let mut out = String::new();
-    for b in v.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'_')
+        .remove(b'.')
+        .remove(b'~');
+    utf8_percent_encode(v, QUERY_VALUE).to_string()
 }
 
 fn query_string(q: &BTreeMap<String, String>) -> String {

@@ -7,6 +7,7 @@ mod auth;
 mod client;
 mod credentials;
 mod error;
+pub mod path;
 mod retry;
 
 pub use auth::Auth;
