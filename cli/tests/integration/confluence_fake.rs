@@ -9,6 +9,8 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine as _;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde_json::{json, Value};
@@ -349,7 +351,9 @@ impl Respond for Responder {
             .unwrap_or("")
             .to_owned();
         let expected = match s.flavor {
-            ConfluenceFlavor::Cloud => format!("Basic {}", b64(&format!("{EMAIL}:{TOKEN}"))),
+            ConfluenceFlavor::Cloud => {
+                format!("Basic {}", BASE64.encode(format!("{EMAIL}:{TOKEN}")))
+            }
             ConfluenceFlavor::Datacenter => format!("Bearer {TOKEN}"),
         };
         if auth != expected {
@@ -666,26 +670,4 @@ fn datacenter(
     ResponseTemplate::new(200).set_body_json(json!({
         "results": results, "start": start, "limit": limit, "size": results.len(), "_links": links
     }))
-}
-
-/// Just enough base64 for a basic-auth header, to avoid a dependency.
-fn b64(input: &str) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in input.as_bytes().chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
 }
