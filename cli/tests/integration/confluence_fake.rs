@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 use tributary_connectors::atlassian::{Auth, RetryPolicy};
 use tributary_connectors::confluence::ConfluenceSyncOptions;
 use tributary_core::config::{ConfluenceConfig, ConfluenceFlavor};
-use tributary_core::secret::Secret;
+use tributary_core::secret::SecretString;
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
@@ -197,11 +197,11 @@ impl FakeConfluence {
         let auth = match cfg.flavor {
             ConfluenceFlavor::Cloud => Auth::Basic {
                 email: EMAIL.into(),
-                token: Secret::new(TOKEN),
+                token: SecretString::from(TOKEN),
                 origin: "env TRIBUTARY_CONFLUENCE_TOKEN".into(),
             },
             ConfluenceFlavor::Datacenter => Auth::Bearer {
-                token: Secret::new(TOKEN),
+                token: SecretString::from(TOKEN),
                 origin: "env TRIBUTARY_CONFLUENCE_TOKEN".into(),
             },
         };

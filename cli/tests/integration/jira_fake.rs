@@ -16,7 +16,7 @@ use serde_json::{json, Value};
 use tributary_connectors::atlassian::{Auth, RetryPolicy};
 use tributary_connectors::jira::JiraSyncOptions;
 use tributary_core::config::{JiraConfig, JiraFlavor};
-use tributary_core::secret::Secret;
+use tributary_core::secret::SecretString;
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
@@ -202,11 +202,11 @@ impl FakeJira {
         let auth = match cfg.flavor {
             JiraFlavor::Cloud => Auth::Basic {
                 email: EMAIL.into(),
-                token: Secret::new(token),
+                token: SecretString::from(token),
                 origin: "env TRIBUTARY_JIRA_TOKEN".into(),
             },
             JiraFlavor::Datacenter => Auth::Bearer {
-                token: Secret::new(token),
+                token: SecretString::from(token),
                 origin: "env TRIBUTARY_JIRA_TOKEN".into(),
             },
         };
