@@ -38,12 +38,6 @@ pub struct PublishOutcome {
     pub failed: Vec<(usize, String)>,
 }
 
-impl PublishOutcome {
-    pub fn all_acked(&self) -> bool {
-        self.failed.is_empty()
-    }
-}
-
 pub struct Publisher {
     producer: FutureProducer,
     topic: String,

@@ -9,6 +9,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::PgPool;
 
 use crate::config::DatabaseConfig;
+use crate::secret::ExposeSecret;
 
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
 
@@ -38,7 +39,8 @@ fn valid_schema(name: &str) -> bool {
 /// Connects; with a schema, creates it if missing and puts it first on the
 /// search path of every connection, so all queries and migrations land there.
 pub async fn connect(cfg: &DatabaseConfig) -> Result<PgPool, DbError> {
-    let mut options = PgConnectOptions::from_str(cfg.url.expose()).map_err(DbError::BadUrl)?;
+    let mut options =
+        PgConnectOptions::from_str(cfg.url.expose_secret()).map_err(DbError::BadUrl)?;
     if let Some(schema) = &cfg.schema {
         if !valid_schema(schema) {
             return Err(DbError::BadSchema(schema.clone()));

@@ -1,11 +1,13 @@
 //! The one document model every connector produces and the indexer consumes.
 //!
-//! JSON on the wire; `docs/document.schema.json` describes it for producers
-//! written in other languages. Unknown fields are tolerated (a newer producer
+//! JSON on the wire; `docs/document.schema.json`, generated from these types
+//! (see the `checked_in_schema` test), describes it for producers written in
+//! other languages. Unknown fields are tolerated (a newer producer
 //! may add optional fields within the same `schema_version`); a different
 //! `schema_version` is refused, since its meaning is unknown to this build.
 
 use chrono::{DateTime, Utc};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
@@ -17,56 +19,82 @@ pub const SCHEMA_VERSION: u32 = 1;
 /// payload values; anything longer is a bug upstream.
 pub const MAX_ID_BYTES: usize = 1024;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// The value of every message on the documents topic. Kafka key: the
+/// document id (UTF-8). Producers in any language may publish it; the indexer
+/// dead-letters messages that do not parse or carry another
+/// `schema_version`. Unknown extra fields are ignored (forward compatible
+/// within version 1).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(title = "Tributary Document (schema_version 1)")]
 pub struct Document {
+    /// Always 1: another version is dead-lettered, its meaning unknown.
+    #[schemars(schema_with = "schema_version_1")]
     pub schema_version: u32,
-    /// Stable, source-qualified id: `<kind>:<instance>:<native id>`,
-    /// e.g. `vault:notes:projects/alpha.md`. Also the Kafka key.
+    /// Stable, source-qualified id `<kind>:<instance>:<native id>`, e.g.
+    /// `vault:notes:projects/alpha.md`. Also the Kafka key, so all versions of
+    /// a document stay on one partition, in order.
+    #[schemars(length(min = 1, max = MAX_ID_BYTES))]
     pub id: String,
     pub source: SourceRef,
     #[serde(default)]
     pub title: String,
+    /// Where a person opens the item.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     #[serde(default)]
     pub body: Body,
-    /// Source-specific fields (tags, aliases, project, status...).
+    /// Source-specific fields: tags, aliases, path, project, status, labels...
     #[serde(default)]
     pub metadata: Map<String, Value>,
-    /// Outgoing links: wikilinks, issue links, URLs. The dispatcher walks them.
+    /// Outgoing links: wikilinks, issue links, URLs. The dispatcher follows them.
     #[serde(default)]
     pub links: Vec<Link>,
+    /// When the source last changed the item (RFC 3339).
     pub updated_at: DateTime<Utc>,
-    /// A tombstone: the source item is gone and its chunks must be removed.
+    /// Tombstone: the source item is gone; remove every chunk of this id.
     #[serde(default)]
     pub deleted: bool,
-    /// `sha256:<hex>` of the content fields (see [`Document::compute_content_hash`]).
+    /// `sha256:<hex>` over the content fields (title, url, body, metadata,
+    /// links, deleted; not updated_at). The indexer skips re-embedding when it matches what it indexed last.
+    /// Any stable hash of the content works for producers in other
+    /// languages; it is compared, never recomputed. Tributary's own hash also
+    /// covers chunks, when present.
     pub content_hash: String,
-    /// Pre-chunked, pre-embedded content from a producer that embeds on its
-    /// own. When present, the indexer stores exactly these chunks with these
-    /// vectors: it neither chunks the body nor calls its embedder. Every
-    /// vector must have the indexer's model dimension.
+    /// Optional pre-chunked, pre-embedded content from a producer that embeds
+    /// on its own. When present, the indexer stores exactly these chunks with
+    /// these vectors and neither chunks the body nor calls its embedder.
+    /// Every vector must have the indexer model's dimension (else the message
+    /// is dead-lettered as `VectorDimensionMismatch`), be finite and not all
+    /// zeros.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub chunks: Vec<PrecomputedChunk>,
 }
 
+/// `"schema_version": 1`, the one value this build accepts.
+fn schema_version_1(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({ "const": SCHEMA_VERSION })
+}
+
 /// One chunk a producer split and embedded itself.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct PrecomputedChunk {
-    /// The text stored with the point and shown by search.
+    /// Stored with the point and shown by search.
+    #[schemars(length(min = 1))]
     pub text: String,
+    #[schemars(length(min = 1))]
     pub vector: Vec<f32>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct SourceRef {
     /// `vault`, `jira`, `confluence`, ...
+    #[schemars(length(min = 1))]
     pub kind: String,
     /// Which configured instance of that kind (one vault among several).
     pub instance: String,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum TextFormat {
     #[default]
@@ -74,8 +102,9 @@ pub enum TextFormat {
     Plain,
 }
 
-/// The body is either one text (usually markdown) or pre-split sections.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// Either one text or pre-split sections (or both: text first, then
+/// sections).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Body {
     #[serde(default)]
     pub format: TextFormat,
@@ -85,14 +114,14 @@ pub struct Body {
     pub sections: Vec<Section>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Section {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub heading: Option<String>,
     pub text: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Link {
     /// What the link points at: a note name, an issue key, a URL.
     pub target: String,

@@ -12,6 +12,7 @@ use rdkafka::error::RDKafkaErrorCode;
 use rdkafka::{Offset, TopicPartitionList};
 
 use crate::config::KafkaConfig;
+use crate::secret::ExposeSecret;
 
 #[derive(Debug, thiserror::Error)]
 pub enum KafkaError {
@@ -56,7 +57,7 @@ pub fn client_config(cfg: &KafkaConfig) -> ClientConfig {
         client.set(key, value);
     }
     if let Some(password) = &cfg.sasl_password {
-        client.set("sasl.password", password.expose());
+        client.set("sasl.password", password.expose_secret());
     }
     client
 }

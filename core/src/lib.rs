@@ -8,6 +8,7 @@ pub mod config;
 pub mod db;
 pub mod document;
 pub mod envelope;
+pub mod json_schema;
 pub mod kafka;
 pub mod metrics;
 pub mod schema;

@@ -1,5 +1,7 @@
 //! One cancellation token for the whole process, cancelled by SIGTERM or
-//! Ctrl-C. Long-running loops select on it and finish or abandon their batch.
+//! Ctrl-C. Long-running loops select on it and stop where they are: the
+//! indexer abandons the batch in flight (its offsets are not stored, so it is
+//! delivered again after the restart), a redrive stops before the next letter.
 
 use tokio_util::sync::CancellationToken;
 
@@ -9,7 +11,9 @@ pub fn on_signal() -> CancellationToken {
     let child = token.clone();
     tokio::spawn(async move {
         wait_for_signal().await;
-        tracing::info!("shutdown signal received; finishing the current batch");
+        tracing::info!(
+            "shutdown signal received; stopping, work in flight is abandoned and redone on the next run"
+        );
         child.cancel();
     });
     token

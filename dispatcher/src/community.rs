@@ -11,12 +11,13 @@ use crate::graph::LinkGraph;
 use crate::louvain::louvain;
 
 /// How a community was formed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Grouping {
-    /// Louvain over resolved links.
+    /// Found by community detection (Louvain) over resolved links.
     Links,
-    /// Unlinked documents of one source container.
+    /// Documents without any resolved link, grouped by source container
+    /// (Jira project, Confluence space, vault folder).
     Container,
 }
 

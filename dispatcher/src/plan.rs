@@ -6,14 +6,14 @@ use std::collections::{BTreeMap, HashSet};
 use serde::{Deserialize, Serialize};
 
 /// Why a work item is published.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Reason {
     /// Never dispatched under this id.
     New,
-    /// Its fingerprint differs from the last dispatched one.
+    /// Its fingerprint differs from the last dispatch's.
     Changed,
-    /// Unchanged, published again because of `--all`.
+    /// Unchanged, published again by `dispatch --all`.
     Republished,
 }
 

@@ -1,8 +1,10 @@
 //! The work item: one message per community to dispatch, on the work-items
-//! topic, keyed by community id. `docs/work-item.schema.json` describes it;
-//! versioned like the document (`schema_version`).
+//! topic, keyed by community id. `docs/work-item.schema.json`, generated from
+//! these types (see the `checked_in_schema` test), describes it; versioned
+//! like the document (`schema_version`).
 
 use chrono::{DateTime, Utc};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::community::Grouping;
@@ -17,56 +19,94 @@ pub const HEADER_REASON: &str = "tributary.work_item.reason";
 /// W3C trace context header, when the run has one.
 pub const HEADER_TRACEPARENT: &str = "traceparent";
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// The value of every message on the work-items topic (default
+/// `tributary.work-items`), published by `tributary dispatch` for each
+/// community of linked documents that is new or changed since its last
+/// dispatch (or every community with `--all`). Kafka key: the community id
+/// (UTF-8). Headers: `tributary.schema_version`, `tributary.work_item.reason`,
+/// and `traceparent` when the run had a W3C trace context. Consumers must
+/// ignore unknown fields (forward compatible within version 1) and refuse
+/// another `schema_version`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(title = "Tributary Work Item (schema_version 1)")]
 pub struct WorkItem {
+    /// Always 1 for this build.
+    #[schemars(schema_with = "schema_version_1")]
     pub schema_version: u32,
-    /// Stable community id; also the Kafka key.
+    /// Stable id: kept while the community's members change a little
+    /// (Jaccard similarity >= `dispatcher.id_match_threshold` with the
+    /// previous run's community); a new community gets `c-` + 16 hex digits
+    /// of sha256 over its sorted member ids. Also the Kafka key.
+    #[schemars(regex(pattern = r"^c-[0-9a-f]{16}$"))]
     pub community_id: String,
     pub reason: Reason,
     /// The `dispatch_runs` row of the run that published it.
     pub run_id: i64,
     pub dispatched_at: DateTime<Utc>,
+    /// sha256 over the members' ids and content hashes.
+    #[schemars(regex(pattern = r"^sha256:[0-9a-f]{64}$"))]
     pub fingerprint: String,
+    /// The fingerprint of the last dispatch of this community; null when new.
     pub previous_fingerprint: Option<String>,
     pub grouping: Grouping,
     pub sizes: Sizes,
+    #[schemars(length(min = 1))]
     pub members: Vec<Member>,
     /// Ids of members added or edited since the last dispatch.
     pub changed_members: Vec<String>,
     /// Ids of the last dispatch's members that left (deleted or moved).
     pub removed_members: Vec<String>,
+    /// Optional: the W3C trace context of the dispatch run (from the
+    /// `TRACEPARENT` environment variable), also sent as the `traceparent`
+    /// header.
+    // Absent rather than null when the run had none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Trace")]
     pub trace: Option<Trace>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// `"schema_version": 1`, the version this build produces.
+fn schema_version_1(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({ "const": WORK_ITEM_SCHEMA_VERSION })
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Sizes {
+    #[schemars(range(min = 1))]
     pub members: usize,
+    /// Members added or edited since the last dispatch (all members when new).
     pub changed: usize,
+    /// Members of the last dispatch that left: deleted, or now in another
+    /// community.
     pub removed: usize,
     /// Resolved links between members (A→B and B→A count twice).
     pub internal_links: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Member {
+    /// Document id, as on the documents topic.
+    #[schemars(length(min = 1))]
     pub id: String,
     pub title: String,
     pub url: Option<String>,
     pub source: Source,
     pub content_hash: String,
+    /// Added or edited since the last dispatch.
     pub changed: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Source {
+    /// `vault`, `jira`, `confluence`, ...
     pub kind: String,
     pub instance: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Trace {
     /// W3C `traceparent`: `00-<32 hex trace id>-<16 hex span id>-<2 hex flags>`.
+    #[schemars(regex(pattern = r"^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$"))]
     pub traceparent: String,
 }
 
@@ -92,7 +132,28 @@ pub fn valid_traceparent(value: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+    use std::path::Path;
+
+    use schemars::generate::Contract;
+    use tributary_core::json_schema;
+
     use super::*;
+
+    #[test]
+    fn checked_in_schema_of_the_work_item_is_generated_from_the_type() {
+        // What consumers receive: the serialised form.
+        let schema = json_schema::generate::<WorkItem>(
+            "https://tributary.dev/schemas/work-item/v1.json",
+            Contract::Serialize,
+        );
+        let path = Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../docs/work-item.schema.json"
+        ));
+        if let Err(err) = json_schema::check_checked_in(path, &schema) {
+            panic!("{err}");
+        }
+    }
 
     #[test]
     fn traceparent_is_checked() {

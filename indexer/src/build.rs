@@ -7,7 +7,7 @@ use std::time::Duration;
 use sqlx::PgPool;
 use tokenizers::Tokenizer;
 use tributary_core::config::{Config, EmbedderBackend, EmbedderConfig, StoreBackend, StoreConfig};
-use tributary_core::secret::Secret;
+use tributary_core::secret::{self, SecretString};
 
 use crate::chunk::ChunkerConfig;
 use crate::embed::{EmbedError, Embedder, HttpEmbedder, HttpEmbedderSettings, MiniLmEmbedder};
@@ -93,8 +93,8 @@ pub async fn load_embedder_waiting(
     }
 }
 
-fn api_key(cfg: &EmbedderConfig) -> Result<Option<Secret>, EmbedError> {
-    Secret::from_named_env(cfg.api_key_env.as_deref()).map_err(|reason| EmbedError::Load {
+fn api_key(cfg: &EmbedderConfig) -> Result<Option<SecretString>, EmbedError> {
+    secret::from_named_env(cfg.api_key_env.as_deref()).map_err(|reason| EmbedError::Load {
         path: "embedder.api_key_env".into(),
         reason: format!("API key variable {reason}"),
     })
@@ -136,7 +136,7 @@ pub async fn open_store(
     let store: Arc<dyn VectorStore> = match cfg.backend {
         StoreBackend::Edge => Arc::new(EdgeStore::open(&cfg.path, dimension).await?),
         StoreBackend::Qdrant => {
-            let api_key = Secret::from_named_env(cfg.api_key_env.as_deref()).map_err(|reason| {
+            let api_key = secret::from_named_env(cfg.api_key_env.as_deref()).map_err(|reason| {
                 StoreError::Open {
                     path: cfg.url.clone(),
                     reason: format!("API key variable {reason}"),

@@ -831,7 +831,7 @@ async fn a_401_fails_the_run_once_and_requests_count_every_request() {
     let mut bad = good.clone();
     bad.http.auth = tributary_connectors::atlassian::Auth::Basic {
         email: crate::confluence_fake::EMAIL.into(),
-        token: tributary_core::secret::Secret::new("wrong"),
+        token: tributary_core::secret::SecretString::from("wrong"),
         origin: "env TRIBUTARY_CONFLUENCE_TOKEN".into(),
     };
     let err = sync(&env, &bad).await.expect_err("401");

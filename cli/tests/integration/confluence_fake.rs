@@ -9,12 +9,15 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine as _;
 use chrono::{DateTime, NaiveDateTime, Utc};
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde_json::{json, Value};
 use tributary_connectors::atlassian::{Auth, RetryPolicy};
 use tributary_connectors::confluence::ConfluenceSyncOptions;
 use tributary_core::config::{ConfluenceConfig, ConfluenceFlavor};
-use tributary_core::secret::Secret;
+use tributary_core::secret::SecretString;
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
@@ -194,11 +197,11 @@ impl FakeConfluence {
         let auth = match cfg.flavor {
             ConfluenceFlavor::Cloud => Auth::Basic {
                 email: EMAIL.into(),
-                token: Secret::new(TOKEN),
+                token: SecretString::from(TOKEN),
                 origin: "env TRIBUTARY_CONFLUENCE_TOKEN".into(),
             },
             ConfluenceFlavor::Datacenter => Auth::Bearer {
-                token: Secret::new(TOKEN),
+                token: SecretString::from(TOKEN),
                 origin: "env TRIBUTARY_CONFLUENCE_TOKEN".into(),
             },
         };
@@ -219,17 +222,15 @@ fn error(status: u16, message: &str) -> ResponseTemplate {
     ResponseTemplate::new(status).set_body_json(json!({"statusCode": status, "message": message}))
 }
 
-/// Percent-encodes a query value (enough for CQL and cursors).
+/// Percent-encodes a query value (enough for CQL and cursors): all but
+/// RFC 3986's unreserved characters.
 fn enc(v: &str) -> String {
-    let mut out = String::new();
-    for b in v.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'_')
+        .remove(b'.')
+        .remove(b'~');
+    utf8_percent_encode(v, QUERY_VALUE).to_string()
 }
 
 fn query_string(q: &BTreeMap<String, String>) -> String {
@@ -350,7 +351,9 @@ impl Respond for Responder {
             .unwrap_or("")
             .to_owned();
         let expected = match s.flavor {
-            ConfluenceFlavor::Cloud => format!("Basic {}", b64(&format!("{EMAIL}:{TOKEN}"))),
+            ConfluenceFlavor::Cloud => {
+                format!("Basic {}", BASE64.encode(format!("{EMAIL}:{TOKEN}")))
+            }
             ConfluenceFlavor::Datacenter => format!("Bearer {TOKEN}"),
         };
         if auth != expected {
@@ -667,26 +670,4 @@ fn datacenter(
     ResponseTemplate::new(200).set_body_json(json!({
         "results": results, "start": start, "limit": limit, "size": results.len(), "_links": links
     }))
-}
-
-/// Just enough base64 for a basic-auth header, to avoid a dependency.
-fn b64(input: &str) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in input.as_bytes().chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
 }

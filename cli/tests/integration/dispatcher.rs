@@ -749,17 +749,63 @@ async fn through_the_real_connector_and_indexer() {
 }
 
 /// Checks `value` against the subset of JSON Schema the work-item schema
-/// uses: type, const, enum, required, properties, items, minItems,
-/// minLength, minimum, pattern.
+/// uses: type, const, enum, oneOf, required, properties, items, minItems,
+/// minLength, minimum, pattern. Any keyword outside it fails the check, so
+/// the schema cannot grow a constraint this test silently skips.
 fn check_schema(schema: &Value, value: &Value, path: &str) {
+    let problems = schema_problems(schema, value, path);
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+fn schema_problems(schema: &Value, value: &Value, path: &str) -> Vec<String> {
+    const KNOWN: [&str; 18] = [
+        "$schema",
+        "$id",
+        "title",
+        "description",
+        "format",
+        "default",
+        "type",
+        "const",
+        "enum",
+        "oneOf",
+        "required",
+        "properties",
+        "items",
+        "minItems",
+        "minLength",
+        "maxLength",
+        "minimum",
+        "pattern",
+    ];
+    let mut problems = Vec::new();
+    let mut fail = |problem: String| problems.push(format!("{path}: {problem}"));
+    let Some(keywords) = schema.as_object() else {
+        return vec![format!("{path}: schema is not an object")];
+    };
+    for keyword in keywords.keys() {
+        if !KNOWN.contains(&keyword.as_str()) {
+            fail(format!("keyword {keyword} is not checked by this test"));
+        }
+    }
     if let Some(c) = schema.get("const") {
-        assert_eq!(value, c, "{path}: const");
+        if value != c {
+            fail(format!("{value} is not {c}"));
+        }
     }
     if let Some(options) = schema.get("enum").and_then(Value::as_array) {
-        assert!(
-            options.contains(value),
-            "{path}: {value} not in {options:?}"
-        );
+        if !options.contains(value) {
+            fail(format!("{value} not in {options:?}"));
+        }
+    }
+    if let Some(options) = schema.get("oneOf").and_then(Value::as_array) {
+        let matching = options
+            .iter()
+            .filter(|o| schema_problems(o, value, path).is_empty())
+            .count();
+        if matching != 1 {
+            fail(format!("{value} matches {matching} of oneOf, not 1"));
+        }
     }
     if let Some(ty) = schema.get("type") {
         let types: Vec<&str> = match ty {
@@ -777,14 +823,15 @@ fn check_schema(schema: &Value, value: &Value, path: &str) {
             "null" => value.is_null(),
             _ => false,
         });
-        assert!(ok, "{path}: {value} is not {types:?}");
+        if !ok {
+            fail(format!("{value} is not {types:?}"));
+        }
     }
     if let Some(required) = schema.get("required").and_then(Value::as_array) {
         for field in required.iter().filter_map(Value::as_str) {
-            assert!(
-                value.get(field).is_some(),
-                "{path}: missing required {field}"
-            );
+            if value.get(field).is_none() {
+                fail(format!("missing required {field}"));
+            }
         }
     }
     if let (Some(props), Some(obj)) = (
@@ -793,41 +840,50 @@ fn check_schema(schema: &Value, value: &Value, path: &str) {
     ) {
         for (name, sub) in props {
             if let Some(v) = obj.get(name) {
-                check_schema(sub, v, &format!("{path}.{name}"));
+                problems.extend(schema_problems(sub, v, &format!("{path}.{name}")));
             }
         }
     }
     if let (Some(items), Some(arr)) = (schema.get("items"), value.as_array()) {
         for (i, v) in arr.iter().enumerate() {
-            check_schema(items, v, &format!("{path}[{i}]"));
+            problems.extend(schema_problems(items, v, &format!("{path}[{i}]")));
         }
     }
+    let mut fail = |problem: String| problems.push(format!("{path}: {problem}"));
     if let (Some(min), Some(arr)) = (
         schema.get("minItems").and_then(Value::as_u64),
         value.as_array(),
     ) {
-        assert!(arr.len() as u64 >= min, "{path}: fewer than {min} items");
+        if (arr.len() as u64) < min {
+            fail(format!("fewer than {min} items"));
+        }
     }
-    if let (Some(min), Some(s)) = (
-        schema.get("minLength").and_then(Value::as_u64),
-        value.as_str(),
-    ) {
-        assert!(
-            s.chars().count() as u64 >= min,
-            "{path}: shorter than {min}"
-        );
+    if let Some(s) = value.as_str() {
+        let chars = s.chars().count() as u64;
+        if let Some(min) = schema.get("minLength").and_then(Value::as_u64) {
+            if chars < min {
+                fail(format!("shorter than {min}"));
+            }
+        }
+        if let Some(max) = schema.get("maxLength").and_then(Value::as_u64) {
+            if chars > max {
+                fail(format!("longer than {max}"));
+            }
+        }
+        if let Some(pattern) = schema.get("pattern").and_then(Value::as_str) {
+            let re = regex::Regex::new(pattern).expect("schema pattern");
+            if !re.is_match(s) {
+                fail(format!("{s:?} does not match {pattern}"));
+            }
+        }
     }
     if let (Some(min), Some(n)) = (
         schema.get("minimum").and_then(Value::as_f64),
         value.as_f64(),
     ) {
-        assert!(n >= min, "{path}: {n} < {min}");
+        if n < min {
+            fail(format!("{n} < {min}"));
+        }
     }
-    if let (Some(pattern), Some(s)) = (
-        schema.get("pattern").and_then(Value::as_str),
-        value.as_str(),
-    ) {
-        let re = regex::Regex::new(pattern).expect("schema pattern");
-        assert!(re.is_match(s), "{path}: {s:?} does not match {pattern}");
-    }
+    problems
 }

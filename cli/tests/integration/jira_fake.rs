@@ -9,12 +9,14 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine as _;
 use chrono::{DateTime, FixedOffset, NaiveDateTime, TimeZone, Utc};
 use serde_json::{json, Value};
 use tributary_connectors::atlassian::{Auth, RetryPolicy};
 use tributary_connectors::jira::JiraSyncOptions;
 use tributary_core::config::{JiraConfig, JiraFlavor};
-use tributary_core::secret::Secret;
+use tributary_core::secret::SecretString;
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
@@ -200,11 +202,11 @@ impl FakeJira {
         let auth = match cfg.flavor {
             JiraFlavor::Cloud => Auth::Basic {
                 email: EMAIL.into(),
-                token: Secret::new(token),
+                token: SecretString::from(token),
                 origin: "env TRIBUTARY_JIRA_TOKEN".into(),
             },
             JiraFlavor::Datacenter => Auth::Bearer {
-                token: Secret::new(token),
+                token: SecretString::from(token),
                 origin: "env TRIBUTARY_JIRA_TOKEN".into(),
             },
         };
@@ -261,8 +263,7 @@ impl Respond for Responder {
             .to_owned();
         let expected = match s.flavor {
             JiraFlavor::Cloud => {
-                use base64_lite::encode;
-                format!("Basic {}", encode(&format!("{EMAIL}:{TOKEN}")))
+                format!("Basic {}", BASE64.encode(format!("{EMAIL}:{TOKEN}")))
             }
             JiraFlavor::Datacenter => format!("Bearer {TOKEN}"),
         };
@@ -497,30 +498,4 @@ fn render(i: &FakeIssue) -> Value {
             "issuelinks": [],
         }
     })
-}
-
-/// Just enough base64 for a basic-auth header, to avoid a dependency.
-mod base64_lite {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-    pub fn encode(input: &str) -> String {
-        let bytes = input.as_bytes();
-        let mut out = String::new();
-        for chunk in bytes.chunks(3) {
-            let b = [
-                chunk[0],
-                *chunk.get(1).unwrap_or(&0),
-                *chunk.get(2).unwrap_or(&0),
-            ];
-            let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-            for i in 0..4 {
-                if i <= chunk.len() {
-                    out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
-                } else {
-                    out.push('=');
-                }
-            }
-        }
-        out
-    }
 }

@@ -12,6 +12,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
+use tributary_core::secret::ExposeSecret;
 use tributary_core::{db, kafka, Document};
 use tributary_indexer::consumer::IndexError;
 use tributary_indexer::dlq::{self, Resolved};
@@ -175,7 +176,7 @@ async fn a_role_that_may_not_write_the_registry_pauses_and_loses_nothing() {
         .config
         .database
         .url
-        .expose()
+        .expose_secret()
         .parse::<PgConnectOptions>()
         .expect("database URL")
         .username(&role)

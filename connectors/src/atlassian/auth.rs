@@ -1,28 +1,28 @@
-//! How a request proves who it is. The token is a [`Secret`]: it is only
+//! How a request proves who it is. The token is a `SecretString`: it is only
 //! exposed to build the `Authorization` header, never formatted.
 
 use reqwest::RequestBuilder;
-use tributary_core::secret::Secret;
+use tributary_core::secret::{ExposeSecret, SecretString};
 
 #[derive(Debug, Clone)]
 pub enum Auth {
     /// Atlassian Cloud: account email + API token, HTTP basic.
     Basic {
         email: String,
-        token: Secret,
+        token: SecretString,
         /// Where the token came from (`env TRIBUTARY_JIRA_TOKEN`, a file path),
         /// named in 401/403 errors so the operator knows what to fix.
         origin: String,
     },
     /// Data Center / Server: personal access token, `Authorization: Bearer`.
-    Bearer { token: Secret, origin: String },
+    Bearer { token: SecretString, origin: String },
 }
 
 impl Auth {
     pub(crate) fn apply(&self, req: RequestBuilder) -> RequestBuilder {
         match self {
-            Auth::Basic { email, token, .. } => req.basic_auth(email, Some(token.expose())),
-            Auth::Bearer { token, .. } => req.bearer_auth(token.expose()),
+            Auth::Basic { email, token, .. } => req.basic_auth(email, Some(token.expose_secret())),
+            Auth::Bearer { token, .. } => req.bearer_auth(token.expose_secret()),
         }
     }
 
@@ -47,11 +47,11 @@ mod tests {
     fn describing_a_credential_never_shows_the_token() {
         let basic = Auth::Basic {
             email: "a@b.c".into(),
-            token: Secret::new("hunter2"),
+            token: SecretString::from("hunter2"),
             origin: "env JIRA_API_TOKEN".into(),
         };
         let bearer = Auth::Bearer {
-            token: Secret::new("hunter2"),
+            token: SecretString::from("hunter2"),
             origin: "/run/secrets/jira".into(),
         };
         for auth in [basic, bearer] {

@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use tributary_core::secret::Secret;
+use tributary_core::secret::SecretString;
 
 use super::Auth;
 
@@ -73,7 +73,7 @@ pub fn resolve(
         }
         (None, None) => return Err(CredentialError::Missing(product)),
     };
-    let token = Secret::new(token);
+    let token = SecretString::from(token);
     if !cloud {
         return Ok(Auth::Bearer { token, origin });
     }

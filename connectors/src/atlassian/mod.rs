@@ -1,5 +1,5 @@
-//! The HTTP layer every Atlassian connector (Jira now, Confluence next)
-//! talks through: authentication, a cap on concurrent requests, timeouts,
+//! The HTTP layer the Atlassian connectors (Jira, Confluence) talk
+//! through: authentication, a cap on concurrent requests, timeouts,
 //! retries with jittered exponential backoff that honour `Retry-After`, and
 //! errors that say which credential or permission is at fault.
 
@@ -7,6 +7,7 @@ mod auth;
 mod client;
 mod credentials;
 mod error;
+pub mod path;
 mod retry;
 
 pub use auth::Auth;

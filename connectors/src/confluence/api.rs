@@ -9,7 +9,7 @@ use reqwest::Url;
 use serde_json::Value;
 use tributary_core::config::ConfluenceFlavor;
 
-use crate::atlassian::{AtlassianClient, AtlassianError};
+use crate::atlassian::{path, AtlassianClient, AtlassianError};
 
 use super::cql;
 use super::model::{RawComment, RawPage};
@@ -156,7 +156,7 @@ impl ConfluenceApi {
                     .filter(|s| s.id.is_some())
             }
             ConfluenceFlavor::Datacenter => {
-                let path = format!("rest/api/space/{}", encode(key));
+                let path = format!("rest/api/space/{}", path::segment(key));
                 let v: Value = self
                     .client
                     .get_json(&path, &[])
@@ -193,7 +193,7 @@ impl ConfluenceApi {
                 }
                 Pager::new(
                     self.clone(),
-                    format!("wiki/api/v2/spaces/{}/{plural}", encode(id)),
+                    format!("wiki/api/v2/spaces/{}/{plural}", path::segment(id)),
                     query,
                     Shape::V2(kind.to_owned()),
                 )
@@ -263,7 +263,10 @@ impl ConfluenceApi {
                 };
                 Pager::new(
                     self.clone(),
-                    format!("wiki/api/v2/{plural}/{}/footer-comments", encode(&page.id)),
+                    format!(
+                        "wiki/api/v2/{plural}/{}/footer-comments",
+                        path::segment(&page.id)
+                    ),
                     vec![
                         ("body-format".to_owned(), "storage".to_owned()),
                         ("limit".to_owned(), limit.to_string()),
@@ -273,7 +276,7 @@ impl ConfluenceApi {
             }
             ConfluenceFlavor::Datacenter => Pager::new(
                 self.clone(),
-                format!("rest/api/content/{}/child/comment", encode(&page.id)),
+                format!("rest/api/content/{}/child/comment", path::segment(&page.id)),
                 vec![
                     ("expand".to_owned(), "body.storage,version".to_owned()),
                     ("depth".to_owned(), "all".to_owned()),
@@ -467,17 +470,4 @@ impl Pager {
             format!("wiki/{relative}")
         })
     }
-}
-
-/// Percent-encodes one path segment.
-fn encode(segment: &str) -> String {
-    let mut out = String::with_capacity(segment.len());
-    for b in segment.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }

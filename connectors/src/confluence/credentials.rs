@@ -34,6 +34,7 @@ pub fn resolve(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tributary_core::secret::ExposeSecret;
 
     #[test]
     fn env_wins_then_file_and_cloud_needs_an_email() {
@@ -48,14 +49,14 @@ mod tests {
         let env = |k: &str| (k == "CONFLUENCE_API_TOKEN").then(|| "from-env".to_owned());
         match resolve(&cfg, env).unwrap() {
             Auth::Basic { token, origin, .. } => {
-                assert_eq!(token.expose(), "from-env");
+                assert_eq!(token.expose_secret(), "from-env");
                 assert_eq!(origin, "env CONFLUENCE_API_TOKEN");
             }
             other => panic!("{other:?}"),
         }
         cfg.flavor = ConfluenceFlavor::Datacenter;
         match resolve(&cfg, |_| None).unwrap() {
-            Auth::Bearer { token, .. } => assert_eq!(token.expose(), "from-file"),
+            Auth::Bearer { token, .. } => assert_eq!(token.expose_secret(), "from-file"),
             other => panic!("{other:?}"),
         }
         cfg.flavor = ConfluenceFlavor::Cloud;

@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 use tributary_core::config::JiraFlavor;
 
 use super::model::{CommentPage, Myself};
-use crate::atlassian::{AtlassianClient, AtlassianError};
+use crate::atlassian::{path, AtlassianClient, AtlassianError};
 
 /// Where a search page starts.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -182,15 +182,7 @@ impl JiraApi {
 /// Issue keys are `[A-Z0-9_]+-\d+`, but they come from the server: escape
 /// anything that would change the path.
 fn urlencode_path(segment: &str) -> String {
-    segment
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            other => format!("%{other:02X}"),
-        })
-        .collect()
+    path::segment(segment).to_string()
 }
 
 #[cfg(test)]

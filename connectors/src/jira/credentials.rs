@@ -36,6 +36,7 @@ mod tests {
     use std::collections::HashMap;
 
     use super::*;
+    use tributary_core::secret::ExposeSecret;
 
     fn env(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
         let map: HashMap<String, String> = vars
@@ -57,7 +58,7 @@ mod tests {
         };
         match resolve(&cfg, env(&[("JIRA_API_TOKEN", "from-env")])).unwrap() {
             Auth::Basic { token, origin, .. } => {
-                assert_eq!(token.expose(), "from-env");
+                assert_eq!(token.expose_secret(), "from-env");
                 assert_eq!(origin, "env JIRA_API_TOKEN");
             }
             other => panic!("{other:?}"),
@@ -65,7 +66,7 @@ mod tests {
         cfg.flavor = JiraFlavor::Datacenter;
         match resolve(&cfg, env(&[])).unwrap() {
             Auth::Bearer { token, origin } => {
-                assert_eq!(token.expose(), "from-file");
+                assert_eq!(token.expose_secret(), "from-file");
                 assert!(origin.contains("token"));
             }
             other => panic!("{other:?}"),

@@ -66,7 +66,6 @@ pub struct User {
 pub struct CommentPage {
     pub comments: Vec<Comment>,
     pub total: Option<u64>,
-    pub start_at: Option<u64>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -161,7 +161,7 @@ mod tests {
     use std::time::Duration;
 
     use serde_json::json;
-    use tributary_core::secret::Secret;
+    use tributary_core::secret::SecretString;
     use wiremock::matchers::any;
     use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
@@ -206,7 +206,7 @@ mod tests {
         let client = AtlassianClient::new(ClientSettings {
             base_url: server.uri(),
             auth: Auth::Bearer {
-                token: Secret::new("t"),
+                token: SecretString::from("t"),
                 origin: "test".into(),
             },
             max_concurrent_requests: 1,

@@ -107,7 +107,7 @@ pub fn parse_note(rel_path: &str, text: &str) -> ParsedNote {
     let body = match split_frontmatter(text) {
         None => text,
         Some((yaml, body)) => {
-            match serde_yaml::from_str::<serde_yaml::Value>(yaml)
+            match yaml_serde::from_str::<yaml_serde::Value>(yaml)
                 .map_err(|e| e.to_string())
                 .and_then(|v| serde_json::to_value(v).map_err(|e| e.to_string()))
             {

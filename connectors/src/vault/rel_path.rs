@@ -10,6 +10,8 @@
 
 use std::path::Path;
 
+use percent_encoding::{percent_encode, NON_ALPHANUMERIC};
+
 /// The id text of `rel`, and whether any part of it had to be encoded.
 pub fn rel_path_text(rel: &Path) -> (String, bool) {
     let mut encoded = false;
@@ -32,16 +34,12 @@ pub fn rel_path_text(rel: &Path) -> (String, bool) {
 fn percent_encode_invalid(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len() + 8);
     for chunk in bytes.utf8_chunks() {
-        for c in chunk.valid().chars() {
-            if c == '%' {
-                out.push_str("%25");
-            } else {
-                out.push(c);
-            }
-        }
-        for b in chunk.invalid() {
-            out.push_str(&format!("%{b:02X}"));
-        }
+        // Valid text stays as it is (so `Grüße` is not escaped); only its
+        // `%` is, so that it cannot pass for an encoded byte.
+        out.push_str(&chunk.valid().replace('%', "%25"));
+        // Invalid bytes are never ASCII, and percent_encode escapes every
+        // non-ASCII byte whatever the set.
+        out.extend(percent_encode(chunk.invalid(), NON_ALPHANUMERIC));
     }
     out
 }

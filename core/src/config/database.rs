@@ -2,13 +2,14 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::secret::Secret;
+use crate::secret::SecretString;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DatabaseConfig {
-    /// PostgreSQL URL. Never logged.
-    pub url: Secret,
+    /// PostgreSQL URL. Never logged; `***` in a serialised config.
+    #[serde(serialize_with = "crate::secret::redacted")]
+    pub url: SecretString,
     /// Schema to use (and create); `public` when unset.
     pub schema: Option<String>,
     pub max_connections: u32,
@@ -21,7 +22,7 @@ pub const DEFAULT_DATABASE_URL: &str = "postgres://tributary:tributary@127.0.0.1
 impl Default for DatabaseConfig {
     fn default() -> Self {
         DatabaseConfig {
-            url: Secret::new(DEFAULT_DATABASE_URL),
+            url: SecretString::from(DEFAULT_DATABASE_URL),
             schema: None,
             max_connections: 5,
         }

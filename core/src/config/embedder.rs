@@ -23,8 +23,8 @@ pub struct EmbedderConfig {
     /// `http` backend: base URL of an OpenAI-compatible server; requests go
     /// to `{url}/v1/embeddings`.
     pub url: String,
-    /// `http` backend: the `model` field sent with each request, also stored
-    /// with every point.
+    /// `http` backend: the `model` field sent with each request (not stored
+    /// with the points).
     pub model: String,
     /// `http` backend: name of the environment variable holding the API key
     /// sent as `Authorization: Bearer`. The key itself never goes in a file.

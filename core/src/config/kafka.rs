@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::secret::Secret;
+use crate::secret::SecretString;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -33,7 +33,7 @@ pub struct KafkaConfig {
     pub sasl_password_env: Option<String>,
     /// The password read from `sasl_password_env` by `Config::load`.
     #[serde(skip)]
-    pub sasl_password: Option<Secret>,
+    pub sasl_password: Option<SecretString>,
 }
 
 impl Default for KafkaConfig {

@@ -12,7 +12,7 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
 use serde::{Deserialize, Serialize};
 
-use crate::secret::Secret;
+use crate::secret;
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -80,7 +80,7 @@ impl Config {
     /// Defaults, then `file` (if given; it must exist), then the environment.
     pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
         // The defaults reach figment by serialising `Config::default()`, and
-        // a `Secret` serialises as `***` so that it never leaks into a dump:
+        // a secret serialises as `***` so that it never leaks into a dump:
         // the default URL is therefore given again, as a plain string.
         let mut figment = Figment::from(Serialized::defaults(Config::default()))
             .merge(Serialized::default("database.url", DEFAULT_DATABASE_URL));
@@ -126,7 +126,7 @@ impl Config {
         // Read once here, so a missing variable fails at start, not at the
         // first Kafka client.
         config.kafka.sasl_password =
-            Secret::from_named_env(config.kafka.sasl_password_env.as_deref())
+            secret::from_named_env(config.kafka.sasl_password_env.as_deref())
                 .map_err(ConfigError::KafkaSaslPassword)?;
         Ok(config)
     }
@@ -137,6 +137,7 @@ impl Config {
 #[allow(clippy::result_large_err)]
 mod tests {
     use super::*;
+    use crate::secret::ExposeSecret;
 
     #[test]
     fn file_and_env_layer_over_defaults() {
@@ -154,7 +155,7 @@ mod tests {
             assert_eq!(cfg.kafka.topic, "from-file");
             assert_eq!(cfg.kafka.partitions, 12);
             assert_eq!(cfg.indexer.batch_size, 8);
-            assert_eq!(cfg.database.url.expose(), "postgres://x:y@h/db");
+            assert_eq!(cfg.database.url.expose_secret(), "postgres://x:y@h/db");
             assert_eq!(cfg.kafka.dlq_topic(), "from-file.dlq");
             assert_eq!(
                 cfg.embedder.model_dir,
@@ -272,11 +273,69 @@ mod tests {
             // No DATABASE_URL, no TRIBUTARY_DATABASE__URL: the default applies.
             jail.clear_env();
             let cfg = Config::load(None).expect("loads");
-            assert_eq!(cfg.database.url.expose(), DEFAULT_DATABASE_URL);
+            assert_eq!(cfg.database.url.expose_secret(), DEFAULT_DATABASE_URL);
             // Any other secret with a default would be lost the same way:
             // `***` in the serialised defaults must be this one field only.
             let dump = serde_json::to_string(&Config::default()).expect("serialises");
             assert_eq!(dump.matches("\"***\"").count(), 1, "{dump}");
+            Ok(())
+        });
+    }
+
+    /// A log line of the whole config, as a debugging operator might add.
+    fn logged(cfg: &Config) -> String {
+        use std::sync::{Arc, Mutex};
+        #[derive(Clone, Default)]
+        struct Buffer(Arc<Mutex<Vec<u8>>>);
+        impl std::io::Write for Buffer {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                self.0
+                    .lock()
+                    .map_err(|_| std::io::Error::other("poisoned"))?
+                    .extend_from_slice(buf);
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let buffer = Buffer::default();
+        let writer = buffer.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish();
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::info!(config = ?cfg, "configuration loaded");
+        });
+        let bytes = buffer.0.lock().expect("not poisoned").clone();
+        String::from_utf8(bytes).expect("UTF-8 log")
+    }
+
+    #[test]
+    fn secrets_never_show_in_debug_logs_or_dumps() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("t.toml", "[kafka]\nsasl_password_env = \"TEST_PW\"\n")?;
+            jail.set_env("DATABASE_URL", "postgres://u:db-hunter2@h/db");
+            jail.set_env("TEST_PW", "kafka-hunter2");
+            let cfg = Config::load(Some(Path::new("t.toml"))).expect("loads");
+            let log = logged(&cfg);
+            assert!(log.contains("configuration loaded"), "{log}");
+            for text in [
+                format!("{cfg:?}"),
+                format!("{cfg:#?}"),
+                log,
+                serde_json::to_string(&cfg).expect("serialises"),
+            ] {
+                assert!(!text.contains("hunter2"), "{text}");
+            }
+            // Still there for the clients that need them.
+            assert_eq!(
+                cfg.database.url.expose_secret(),
+                "postgres://u:db-hunter2@h/db"
+            );
+            let password = cfg.kafka.sasl_password.as_ref().expect("read");
+            assert_eq!(password.expose_secret(), "kafka-hunter2");
             Ok(())
         });
     }

@@ -10,7 +10,7 @@
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use tributary_core::secret::Secret;
+use tributary_core::secret::{ExposeSecret, SecretString};
 
 use super::{EmbedError, Embedder};
 
@@ -21,7 +21,7 @@ pub struct HttpEmbedderSettings {
     pub url: String,
     pub model: String,
     /// Sent as `Authorization: Bearer <key>` when present.
-    pub api_key: Option<Secret>,
+    pub api_key: Option<SecretString>,
     pub timeout: Duration,
     /// Texts per request; larger inputs are split into several requests.
     pub batch_size: usize,
@@ -123,7 +123,7 @@ impl HttpEmbedder {
             input: texts,
         });
         if let Some(key) = &self.settings.api_key {
-            request = request.bearer_auth(key.expose());
+            request = request.bearer_auth(key.expose_secret());
         }
         // Any transport failure (refused, reset, timed out) says nothing about
         // the input: the server may be back in a moment.

@@ -41,7 +41,9 @@ impl EmbedError {
 
 #[async_trait::async_trait]
 pub trait Embedder: Send + Sync {
-    /// Identifies the model; stored with each point so mixed models are visible.
+    /// Identifies the model (the `http` backend's `model`, the built-in
+    /// model's name). Not stored with the points: the store checks only the
+    /// vector size, so another model of the same size goes unnoticed.
     fn model_id(&self) -> &str;
     fn dimension(&self) -> usize;
     /// One L2-normalised vector per input, in input order.

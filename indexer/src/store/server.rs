@@ -22,7 +22,7 @@ use uuid::Uuid;
 
 use super::edge::VECTOR_NAME;
 use super::{ChunkPayload, ChunkPoint, ScoredPoint, StoreError, StoredPoint, VectorStore};
-use tributary_core::secret::Secret;
+use tributary_core::secret::{ExposeSecret, SecretString};
 
 const SCROLL_PAGE: u32 = 256;
 
@@ -40,7 +40,7 @@ const INDEXED_FIELDS: [(&str, FieldType); 4] = [
 pub struct ServerSettings {
     pub url: String,
     pub collection: String,
-    pub api_key: Option<Secret>,
+    pub api_key: Option<SecretString>,
     pub timeout: Duration,
     pub connect_timeout: Duration,
 }
@@ -125,7 +125,7 @@ impl ServerStore {
             // are stable across 1.x servers.
             .skip_compatibility_check();
         if let Some(key) = &settings.api_key {
-            config = config.api_key(key.expose().to_string());
+            config = config.api_key(key.expose_secret().to_string());
         }
         let client = config.build().map_err(|e| open_err(e.to_string()))?;
         let store = ServerStore {
