@@ -11,7 +11,7 @@ use tributary_connectors::SyncStateStore;
 use tributary_core::Config;
 
 use super::progress::LiveProgress;
-use crate::cli::{ConfluenceArgs, JiraArgs, SyncCommand};
+use crate::cli::{AtlassianArgs, ConfluenceArgs, JiraArgs, SyncCommand};
 
 pub async fn run(config: &Config, cmd: SyncCommand) -> anyhow::Result<ExitCode> {
     match cmd {
@@ -66,16 +66,38 @@ async fn record_summary(
         .context("recording the run's summary in connector_runs")
 }
 
-async fn sync_jira(config: &Config, args: JiraArgs) -> anyhow::Result<ExitCode> {
-    let mut cfg = config.jira.clone();
-    if let Some(instance) = args.instance {
-        cfg.instance = instance;
+/// The `[jira]` / `[confluence]` section with `--instance` applied, and
+/// the run flags `sync jira` and `sync confluence` share.
+struct AtlassianRun<C> {
+    cfg: C,
+    full: bool,
+    prune: bool,
+    dry_run: bool,
+    json: bool,
+}
+
+impl<C> AtlassianRun<C> {
+    fn new(mut cfg: C, args: AtlassianArgs, instance: impl FnOnce(&mut C) -> &mut String) -> Self {
+        if let Some(name) = args.instance {
+            *instance(&mut cfg) = name;
+        }
+        AtlassianRun {
+            cfg,
+            full: args.full,
+            prune: args.prune,
+            dry_run: args.dry_run,
+            json: args.json,
+        }
     }
-    let auth = jira::resolve_credentials(&cfg, |name| std::env::var(name).ok())?;
-    let mut opts = JiraSyncOptions::from_config(&cfg, auth)?;
-    opts.full = args.full;
-    opts.prune = args.prune;
-    opts.dry_run = args.dry_run;
+}
+
+async fn sync_jira(config: &Config, args: JiraArgs) -> anyhow::Result<ExitCode> {
+    let run = AtlassianRun::new(config.jira.clone(), args.run, |c| &mut c.instance);
+    let auth = jira::resolve_credentials(&run.cfg, |name| std::env::var(name).ok())?;
+    let mut opts = JiraSyncOptions::from_config(&run.cfg, auth)?;
+    opts.full = run.full;
+    opts.prune = run.prune;
+    opts.dry_run = run.dry_run;
     let pool = super::connect_db(config).await?;
     let store = SyncStateStore::new(pool);
     let live = LiveProgress::new("jira", "issues", "pages");
@@ -103,20 +125,17 @@ async fn sync_jira(config: &Config, args: JiraArgs) -> anyhow::Result<ExitCode> 
     if !report.unknown_adf_nodes.is_empty() {
         tracing::warn!(nodes = ?report.unknown_adf_nodes, "ADF node types kept as plain text");
     }
-    print_report(&report, args.json)?;
+    print_report(&report, run.json)?;
     Ok(ExitCode::SUCCESS)
 }
 
 async fn sync_confluence(config: &Config, args: ConfluenceArgs) -> anyhow::Result<ExitCode> {
-    let mut cfg = config.confluence.clone();
-    if let Some(instance) = args.instance {
-        cfg.instance = instance;
-    }
-    let auth = confluence::resolve_credentials(&cfg, |name| std::env::var(name).ok())?;
-    let mut opts = ConfluenceSyncOptions::from_config(&cfg, auth)?;
-    opts.full = args.full;
-    opts.prune = args.prune;
-    opts.dry_run = args.dry_run;
+    let run = AtlassianRun::new(config.confluence.clone(), args.run, |c| &mut c.instance);
+    let auth = confluence::resolve_credentials(&run.cfg, |name| std::env::var(name).ok())?;
+    let mut opts = ConfluenceSyncOptions::from_config(&run.cfg, auth)?;
+    opts.full = run.full;
+    opts.prune = run.prune;
+    opts.dry_run = run.dry_run;
     let pool = super::connect_db(config).await?;
     let store = SyncStateStore::new(pool);
     let live = LiveProgress::new("confluence", "pages", "requests");
@@ -153,7 +172,7 @@ async fn sync_confluence(config: &Config, args: ConfluenceArgs) -> anyhow::Resul
     if !report.unknown_macros.is_empty() {
         tracing::warn!(macros = ?report.unknown_macros, "Confluence macros kept as their plain text");
     }
-    print_report(&report, args.json)?;
+    print_report(&report, run.json)?;
     if let Some((failed, total)) = failed {
         for f in &report.failures {
             tracing::error!(space = %f.space, error = %f.error, "Confluence space failed");

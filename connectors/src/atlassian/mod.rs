@@ -1,4 +1,4 @@
-//! The HTTP layer every Atlassian connector (Jira now, Confluence next)
+//! The HTTP layer every Atlassian connector (Jira, Confluence)
 //! talks through: authentication, a cap on concurrent requests, timeouts,
 //! retries with jittered exponential backoff that honour `Retry-After`, and
 //! errors that say which credential or permission is at fault.
@@ -8,9 +8,11 @@ mod client;
 mod credentials;
 mod error;
 mod retry;
+mod site;
 
 pub use auth::Auth;
 pub use client::{AtlassianClient, ClientSettings};
 pub use credentials::{resolve as resolve_credentials, CredentialError, Product};
 pub use error::AtlassianError;
 pub use retry::RetryPolicy;
+pub use site::HttpSettings;

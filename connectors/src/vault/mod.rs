@@ -3,8 +3,9 @@
 //! `scan` walks the folder (`rel_path` turns a path into id text, `skip`
 //! reports what is refused), `document` turns a file's bytes into the document
 //! published (`decode` makes text of them, `note` parses it, `extract` finds
-//! links and tags outside code, `cap` keeps it under Kafka's message size), and `connector` decides what changed
-//! since the last acknowledged run and publishes it.
+//! links and tags outside code, `cap` keeps it under Kafka's message size), and `connector` is the
+//! vault as a source of the sync driver (`crate::sync`), which decides what changed since the last
+//! acknowledged run and publishes it.
 
 mod cap;
 mod connector;
