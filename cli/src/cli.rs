@@ -138,11 +138,16 @@ pub struct VaultArgs {
     #[arg(long)]
     pub instance: Option<String>,
     /// Report what would be published; publish and record nothing.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "watch")]
     pub dry_run: bool,
     /// Print the run summary as JSON on stdout.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "watch")]
     pub json: bool,
+    /// Keep running: publish creates, edits, renames and deletes as they
+    /// happen (file-system notifications, debounced `vault.debounce_ms`),
+    /// with a full rescan every `vault.rescan_secs`. Stops on SIGTERM.
+    #[arg(long)]
+    pub watch: bool,
 }
 
 #[derive(Debug, Args)]

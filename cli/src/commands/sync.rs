@@ -1,4 +1,5 @@
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::Context;
 use tracing::Instrument;
@@ -6,7 +7,7 @@ use tributary_connectors::confluence::{
     self, ConfluenceProgress, ConfluenceSyncError, ConfluenceSyncOptions,
 };
 use tributary_connectors::jira::{self, JiraProgress, JiraSyncOptions};
-use tributary_connectors::vault::{self, VaultSyncOptions};
+use tributary_connectors::vault::{self, VaultSyncOptions, WatchOptions};
 use tributary_connectors::SyncStateStore;
 use tributary_core::Config;
 
@@ -30,6 +31,9 @@ pub async fn run(config: &Config, cmd: SyncCommand) -> anyhow::Result<ExitCode> 
             };
             let pool = super::connect_db(config).await?;
             let store = SyncStateStore::new(pool);
+            if args.watch {
+                return watch_vault(config, opts, &store).await;
+            }
             let summary = vault::sync(&opts, &config.kafka, &store)
                 .instrument(tracing::info_span!("connector_run", kind = "vault"))
                 .await?;
@@ -49,6 +53,32 @@ pub async fn run(config: &Config, cmd: SyncCommand) -> anyhow::Result<ExitCode> 
         SyncCommand::Jira(args) => sync_jira(config, args).await,
         SyncCommand::Confluence(args) => sync_confluence(config, args).await,
     }
+}
+
+/// `sync vault --watch`: runs until SIGTERM / Ctrl-C (exit 0), or until
+/// the vault folder is replaced by another (exit 1). A vault that is gone
+/// is waited for; see `vault::watch`.
+async fn watch_vault(
+    config: &Config,
+    opts: VaultSyncOptions,
+    store: &SyncStateStore,
+) -> anyhow::Result<ExitCode> {
+    let watch = WatchOptions {
+        sync: opts,
+        debounce: Duration::from_millis(config.vault.debounce_ms.max(1)),
+        rescan_every: Duration::from_secs(config.vault.rescan_secs.max(1)),
+    };
+    let shutdown = tributary_core::shutdown::on_signal();
+    vault::watch(
+        &watch,
+        &config.kafka,
+        store,
+        shutdown,
+        &|_: &tributary_connectors::SyncSummary| {},
+    )
+    .instrument(tracing::info_span!("connector_watch", kind = "vault"))
+    .await?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Adds the run's numbers to its `connector_runs` row, where the indexer's

@@ -46,6 +46,12 @@ pub trait Source: Send {
     type Cursor: Serialize + DeserializeOwned + Default + Send;
     type Error: From<SyncError> + std::fmt::Display + Send;
 
+    /// The ids of the only items this run looks at, when it looks at a
+    /// few (a watched vault's edit); `None`: every recorded item is loaded.
+    fn only_items(&self) -> Option<Vec<String>> {
+        None
+    }
+
     /// Walks the source, publishing through `session`, and says how far the
     /// acknowledged items reach. May update `ctx.cursor`; it is stored only
     /// if the walk succeeds.
@@ -183,7 +189,11 @@ async fn attempt<S: Source>(
     };
     let mut cursor: RunCursor<S::Cursor> =
         RunCursor::decode(&connector_id, &stored_cursor).map_err(SyncError::from)?;
-    let previous = store.items(&connector_id).await.map_err(SyncError::from)?;
+    let previous = match source.only_items() {
+        None => store.items(&connector_id).await,
+        Some(ids) => store.items_for(&connector_id, &ids).await,
+    }
+    .map_err(SyncError::from)?;
     let mut session = Session::new(std::mem::take(summary), previous, sink, store);
     let mut ctx = WalkContext {
         cursor: std::mem::take(&mut cursor.source),

@@ -12,7 +12,8 @@ use tributary_core::config::KafkaConfig;
 use tributary_core::{Document, SourceRef};
 
 use super::document::{note_document, NoteDocument};
-use super::scan::{scan, ScanError, VaultFile};
+use super::rel_path::rel_path_text;
+use super::scan::{note_at, scan, Found, ScanError, VaultFile};
 use super::skip::{self, SkipReason};
 use crate::state::SyncStateStore;
 use crate::summary::SyncSummary;
@@ -66,9 +67,23 @@ pub async fn sync(
     Ok(summary)
 }
 
+/// What one run looks at.
+#[derive(Debug, Clone)]
+pub enum Scope {
+    /// The whole vault: every note read if changed, every vanished one
+    /// tombstoned.
+    All,
+    /// These paths only (absolute, under the canonical root), as named by
+    /// file-system notifications: each is read (always: a notification
+    /// says it changed, even when size and mtime do not), tombstoned if
+    /// gone, or refused as a scan would refuse it.
+    Notes(Vec<PathBuf>),
+}
+
 pub struct VaultSource<'a> {
     opts: &'a VaultSyncOptions,
     source: SourceRef,
+    scope: Scope,
 }
 
 impl<'a> VaultSource<'a> {
@@ -79,7 +94,13 @@ impl<'a> VaultSource<'a> {
                 kind: KIND.into(),
                 instance: opts.instance.clone(),
             },
+            scope: Scope::All,
         }
+    }
+
+    pub fn with_scope(mut self, scope: Scope) -> Self {
+        self.scope = scope;
+        self
     }
 
     pub fn spec(&self) -> RunSpec {
@@ -104,10 +125,11 @@ impl<'a> VaultSource<'a> {
         session: &mut Session<'_>,
         batch: &mut Batch<()>,
         file: &VaultFile,
+        force: bool,
     ) -> Result<(), VaultSyncError> {
         let doc_id = self.doc_id(&file.rel_path);
         let fingerprint = file.fingerprint();
-        if session.precheck(&doc_id, &fingerprint, false) == Precheck::Unchanged {
+        if session.precheck(&doc_id, &fingerprint, force) == Precheck::Unchanged {
             return Ok(());
         }
         let bytes = match tokio::fs::read(&file.abs_path).await {
@@ -137,15 +159,13 @@ impl<'a> VaultSource<'a> {
     }
 }
 
-impl Source for VaultSource<'_> {
-    type Cursor = VaultCursor;
-    type Error = VaultSyncError;
-
-    async fn walk(
-        &mut self,
+impl VaultSource<'_> {
+    /// The whole vault.
+    async fn walk_all(
+        &self,
         session: &mut Session<'_>,
         ctx: &mut WalkContext<VaultCursor>,
-    ) -> Result<WalkEnd, VaultSyncError> {
+    ) -> Result<Vec<Item<()>>, VaultSyncError> {
         let root = self.opts.root.clone();
         let scanned = tokio::task::spawn_blocking(move || scan(&root)).await??;
         session.summary.scanned = scanned.files.len() as u64;
@@ -154,7 +174,7 @@ impl Source for VaultSource<'_> {
         let mut batch = Batch::default();
         for file in &scanned.files {
             seen.insert(self.doc_id(&file.rel_path));
-            self.note(session, &mut batch, file).await?;
+            self.note(session, &mut batch, file, false).await?;
         }
         // A deleted note, or one the walk no longer accepts (a symlink now).
         let now = Utc::now();
@@ -163,11 +183,102 @@ impl Source for VaultSource<'_> {
                 .publish
                 .push(Item::tombstone(id, self.source.clone(), now, ()));
         }
-        let acked = session.publish(batch).await?;
         ctx.cursor.files = scanned.files.len() as u64;
+        Ok(session.publish(batch).await?)
+    }
+
+    /// The named paths only; `None` when one of them needs the whole vault
+    /// to be judged (see [`note_at`]).
+    async fn walk_notes(
+        &self,
+        session: &mut Session<'_>,
+        paths: &[PathBuf],
+    ) -> Result<Option<Vec<Item<()>>>, VaultSyncError> {
+        let root_error = |source| ScanError::Root {
+            path: self.opts.root.clone(),
+            source,
+        };
+        let root = self.opts.root.canonicalize().map_err(root_error)?;
+        let mut found = Vec::with_capacity(paths.len());
+        for path in paths {
+            let Some(entry) = note_at(&root, path) else {
+                return Ok(None);
+            };
+            found.push(entry);
+        }
+        let mut batch = Batch::default();
+        let now = Utc::now();
+        for entry in found {
+            let gone = match entry {
+                Found::Note(file) => {
+                    session.summary.scanned += 1;
+                    self.note(session, &mut batch, &file, true).await?;
+                    continue;
+                }
+                Found::Other => continue,
+                // Refused now (a symlink, a FIFO): gone from the vault, as
+                // a scan would see it.
+                Found::Refused(skipped) => {
+                    session.summary.skipped += 1;
+                    skipped.path
+                }
+                Found::Missing(rel_path) => rel_path,
+            };
+            let id = self.doc_id(&gone);
+            if decision::needs_tombstone(session.previous.get(&id)) {
+                batch
+                    .publish
+                    .push(Item::tombstone(id, self.source.clone(), now, ()));
+            }
+        }
+        // A vault that vanished makes every note look deleted: no
+        // tombstone then (checked after the notes were looked at).
+        if batch.publish.iter().any(|i| i.doc.deleted) {
+            std::fs::metadata(&root).map_err(root_error)?;
+        }
+        Ok(Some(session.publish(batch).await?))
+    }
+}
+
+impl Source for VaultSource<'_> {
+    type Cursor = VaultCursor;
+    type Error = VaultSyncError;
+
+    fn only_items(&self) -> Option<Vec<String>> {
+        match &self.scope {
+            Scope::All => None,
+            Scope::Notes(paths) => {
+                let root = self.opts.root.canonicalize().ok()?;
+                let ids = paths
+                    .iter()
+                    .map(|p| {
+                        let rel = p.strip_prefix(&root).ok()?;
+                        let (text, encoded) = rel_path_text(rel);
+                        (!encoded).then(|| self.doc_id(&text))
+                    })
+                    .collect::<Option<Vec<String>>>()?;
+                Some(ids)
+            }
+        }
+    }
+
+    async fn walk(
+        &mut self,
+        session: &mut Session<'_>,
+        ctx: &mut WalkContext<VaultCursor>,
+    ) -> Result<WalkEnd, VaultSyncError> {
+        let acked = match &self.scope {
+            Scope::All => self.walk_all(session, ctx).await?,
+            Scope::Notes(paths) => match self.walk_notes(session, paths).await? {
+                Some(acked) => acked,
+                // `only_items` said so too: every item is loaded.
+                None => self.walk_all(session, ctx).await?,
+            },
+        };
         Ok(WalkEnd {
             watermark: acked.iter().map(|i| i.doc.updated_at).max(),
-            pruned: true,
+            // A full walk looks for deletions every time.
+            pruned: matches!(self.scope, Scope::All),
             partial_failure: None,
         })
     }
