@@ -132,10 +132,9 @@ async fn create_edit_rename_delete_are_published_as_they_happen() {
     let docs = messages(&env, 1).await;
     assert_eq!(summary(&docs), [entry("log.md", false, first)]);
     env.index_until_idle().await;
-    let texts = point_texts(&env, "log.md").await;
-    assert!(
-        !texts.is_empty() && texts.iter().any(|t| t.contains("Sunday")),
-        "{texts:?}"
+    assert_eq!(
+        point_texts(&env, "log.md").await,
+        env.expected_chunks("log", first)
     );
 
     env.write_note("log.md", second);
@@ -148,9 +147,10 @@ async fn create_edit_rename_delete_are_published_as_they_happen() {
         ]
     );
     env.index_until_idle().await;
-    let texts = point_texts(&env, "log.md").await;
-    assert!(texts.iter().all(|t| !t.contains("Sunday")), "{texts:?}");
-    assert!(texts.iter().any(|t| t.contains("Saturdays")), "{texts:?}");
+    assert_eq!(
+        point_texts(&env, "log.md").await,
+        env.expected_chunks("log", second)
+    );
 
     std::fs::rename(
         env.vault.path().join("log.md"),
@@ -169,10 +169,10 @@ async fn create_edit_rename_delete_are_published_as_they_happen() {
     );
     env.index_until_idle().await;
     assert!(point_texts(&env, "log.md").await.is_empty());
-    assert!(point_texts(&env, "keepers.md")
-        .await
-        .iter()
-        .any(|t| t.contains("Saturdays")));
+    assert_eq!(
+        point_texts(&env, "keepers.md").await,
+        env.expected_chunks("keepers", second)
+    );
 
     std::fs::remove_file(env.vault.path().join("keepers.md")).expect("delete");
     let docs = messages(&env, 5).await;
@@ -210,6 +210,74 @@ async fn create_edit_rename_delete_are_published_as_they_happen() {
     );
     let scan = env.sync().await.expect("scan");
     assert_eq!((scan.published, scan.unchanged), (0, 1), "{scan}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_vault_moved_away_is_waited_for_and_nothing_is_tombstoned() {
+    let env = TestEnv::new().await;
+    let watching = Watching::start(&env).await;
+    env.write_note("kept.md", "This note must survive the folder's trip.");
+    messages(&env, 1).await;
+
+    let root = env.vault.path().to_path_buf();
+    let away = root.with_extension("away");
+    std::fs::rename(&root, &away).expect("move the vault away");
+    // An edit in the moved folder: its event names a path that is gone.
+    std::fs::write(
+        away.join("written-away.md"),
+        "Written while the vault was away.",
+    )
+    .expect("write");
+    let store = env.state();
+    let status = |want: &'static str, error_has: &'static str| {
+        let store = store.clone();
+        move || {
+            let store = store.clone();
+            async move {
+                let Ok(Some(state)) = store.get("vault:test").await else {
+                    return false;
+                };
+                state.last_run_status.as_deref() == Some(want)
+                    && state.last_run_error.unwrap_or_default().contains(error_has)
+            }
+        }
+    };
+    wait_until(
+        "the run recorded as failed",
+        Duration::from_secs(30),
+        status("failed", "is gone"),
+    )
+    .await;
+
+    std::fs::rename(&away, &root).expect("move the vault back");
+    // Back: a rescan publishes what was written meanwhile, tombstones nothing.
+    let docs = messages(&env, 2).await;
+    assert_eq!(
+        summary(&docs),
+        [
+            entry(
+                "kept.md",
+                false,
+                "This note must survive the folder's trip."
+            ),
+            entry(
+                "written-away.md",
+                false,
+                "Written while the vault was away."
+            ),
+        ]
+    );
+    wait_until(
+        "a successful run",
+        Duration::from_secs(30),
+        status("succeeded", ""),
+    )
+    .await;
+    // And the watch goes on.
+    env.write_note("after.md", "Back to normal.");
+    let docs = messages(&env, 3).await;
+    assert!(docs.iter().all(|d| !d.deleted), "no tombstone at any point");
+    watching.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -32,7 +32,7 @@ use tributary_core::config::KafkaConfig;
 use plan::{FsEvent, FsEventKind, Plan};
 use root::{RootId, RootState};
 
-use super::connector::{Scope, VaultSource, VaultSyncError, VaultSyncOptions};
+use super::connector::{Scope, VaultSource, VaultSyncError, VaultSyncOptions, KIND};
 use crate::publish::{PublishError, Publisher};
 use crate::state::SyncStateStore;
 use crate::summary::SyncSummary;
@@ -143,6 +143,12 @@ pub async fn watch(
                     );
                     gone = true;
                     watcher = None;
+                    // `tributary status` shows the connector failing, with why.
+                    let message = format!(
+                        "the vault folder {} is gone (moved or unmounted): {err}; waiting for it to come back",
+                        root.display()
+                    );
+                    runner.record_failure(&message).await;
                 }
                 continue;
             }
@@ -203,6 +209,18 @@ struct Runner<'a> {
 }
 
 impl Runner<'_> {
+    /// Records a failed run that did not get as far as the driver.
+    async fn record_failure(&self, message: &str) {
+        let id = VaultSource::new(self.opts).spec().connector_id();
+        let recorded = match self.store.begin_run(&id, KIND).await {
+            Ok(_) => self.store.fail_run(&id, message, 0).await,
+            Err(err) => Err(err),
+        };
+        if let Err(err) = recorded {
+            tracing::warn!(error = %err, "cannot record the failed run in PostgreSQL");
+        }
+    }
+
     /// One driver run over `scope`; false when it failed (logged here; the
     /// driver recorded it and kept the watermark), for the caller to retry.
     async fn run(&self, scope: Scope) -> bool {
