@@ -93,21 +93,23 @@ pub enum SyncCommand {
     Confluence(ConfluenceArgs),
 }
 
+/// The flags `sync jira` and `sync confluence` share.
 #[derive(Debug, Args)]
-pub struct ConfluenceArgs {
-    /// Ignore the per-space watermarks and list every page in scope (only
+pub struct AtlassianArgs {
+    /// Ignore the watermark(s) and re-read every item in scope (only
     /// changed content is published).
     #[arg(long)]
     pub full: bool,
-    /// List every page id in scope and publish tombstones for pages that
-    /// vanished, were trashed or archived, or left the configured spaces
-    /// (also done every `confluence.prune_every` runs).
+    /// List every item in scope and publish tombstones for items that
+    /// vanished or left the scope (also done every `<section>.prune_every`
+    /// runs).
     #[arg(long)]
     pub prune: bool,
     /// Report what would be published; publish and record nothing.
     #[arg(long)]
     pub dry_run: bool,
-    /// Instance name, part of every document id (default: `confluence.instance`).
+    /// Instance name, part of every document id (default: the section's
+    /// `instance`).
     #[arg(long)]
     pub instance: Option<String>,
     /// Print the run summary as JSON on stdout.
@@ -116,24 +118,15 @@ pub struct ConfluenceArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct ConfluenceArgs {
+    #[command(flatten)]
+    pub run: AtlassianArgs,
+}
+
+#[derive(Debug, Args)]
 pub struct JiraArgs {
-    /// Ignore the watermark and re-read every issue in scope (only changed
-    /// content is published).
-    #[arg(long)]
-    pub full: bool,
-    /// List every issue key in scope and publish tombstones for issues that
-    /// vanished or left the scope (also done every `jira.prune_every` runs).
-    #[arg(long)]
-    pub prune: bool,
-    /// Report what would be published; publish and record nothing.
-    #[arg(long)]
-    pub dry_run: bool,
-    /// Instance name, part of every document id (default: `jira.instance`).
-    #[arg(long)]
-    pub instance: Option<String>,
-    /// Print the run summary as JSON on stdout.
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub run: AtlassianArgs,
 }
 
 #[derive(Debug, Args)]
@@ -145,11 +138,16 @@ pub struct VaultArgs {
     #[arg(long)]
     pub instance: Option<String>,
     /// Report what would be published; publish and record nothing.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "watch")]
     pub dry_run: bool,
     /// Print the run summary as JSON on stdout.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "watch")]
     pub json: bool,
+    /// Keep running: publish creates, edits, renames and deletes as they
+    /// happen (file-system notifications, debounced `vault.debounce_ms`),
+    /// with a full rescan every `vault.rescan_secs`. Stops on SIGTERM.
+    #[arg(long)]
+    pub watch: bool,
 }
 
 #[derive(Debug, Args)]

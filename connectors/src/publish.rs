@@ -74,36 +74,39 @@ impl Publisher {
             })?;
             encoded.push(e);
         }
-        let results: Vec<(usize, Result<(), String>)> = stream::iter(encoded.iter().enumerate())
-            .map(|(i, e)| {
-                // One span per message; its context travels in the headers
-                // so the indexer's work on this document joins the trace.
-                let span = tracing::info_span!("publish", doc_id = %e.key, topic = %self.topic);
-                let mut headers = e.headers.clone();
-                for (key, value) in tributary_core::trace::headers_of(&span) {
-                    headers = headers.insert(Header {
-                        key: &key,
-                        value: Some(&value),
-                    });
-                }
-                async move {
-                    let record = FutureRecord::to(&self.topic)
-                        .key(&e.key)
-                        .payload(&e.payload)
-                        .headers(headers);
-                    let result = self
-                        .producer
-                        .send(record, Timeout::After(self.delivery_timeout))
-                        .await
-                        .map(|_| ())
-                        .map_err(|(err, _msg)| err.to_string());
-                    (i, result)
-                }
-                .instrument(span)
-            })
-            .buffer_unordered(MAX_IN_FLIGHT)
-            .collect()
-            .await;
+        // Owned items (not `&Encoded`): a closure over borrowed items makes this
+        // future fail the `Send` check behind the `Sink` trait object.
+        let results: Vec<(usize, Result<(), String>)> =
+            stream::iter(encoded.into_iter().enumerate())
+                .map(|(i, e)| {
+                    // One span per message; its context travels in the headers
+                    // so the indexer's work on this document joins the trace.
+                    let span = tracing::info_span!("publish", doc_id = %e.key, topic = %self.topic);
+                    let mut headers = e.headers.clone();
+                    for (key, value) in tributary_core::trace::headers_of(&span) {
+                        headers = headers.insert(Header {
+                            key: &key,
+                            value: Some(&value),
+                        });
+                    }
+                    async move {
+                        let record = FutureRecord::to(&self.topic)
+                            .key(&e.key)
+                            .payload(&e.payload)
+                            .headers(headers);
+                        let result = self
+                            .producer
+                            .send(record, Timeout::After(self.delivery_timeout))
+                            .await
+                            .map(|_| ())
+                            .map_err(|(err, _msg)| err.to_string());
+                        (i, result)
+                    }
+                    .instrument(span)
+                })
+                .buffer_unordered(MAX_IN_FLIGHT)
+                .collect()
+                .await;
         let mut outcome = PublishOutcome::default();
         for (i, result) in results {
             match result {
@@ -130,51 +133,4 @@ pub struct Incomplete {
     pub acked: usize,
     pub total: usize,
     pub first_error: String,
-}
-
-/// The step every connector repeats per page: publish the documents of
-/// `batch`, then record, in one transaction, the items Kafka acknowledged
-/// (`batch[i].1` belongs to `batch[i].0`; `.2` is the caller's own) plus
-/// `touched` items that needed no message, and count it all in `summary`.
-/// Returns the acknowledged indexes; any unacknowledged message fails with
-/// [`Incomplete`] after the acknowledged ones are recorded. Without a
-/// publisher (dry run) nothing is sent or recorded and the batch counts as
-/// published.
-pub async fn publish_and_record<E, T>(
-    publisher: Option<&Publisher>,
-    store: &crate::state::SyncStateStore,
-    connector_id: &str,
-    summary: &mut crate::summary::SyncSummary,
-    batch: &[(Document, crate::state::ItemRecord, T)],
-    touched: Vec<crate::state::ItemRecord>,
-) -> Result<Vec<usize>, E>
-where
-    E: From<PublishError> + From<sqlx::Error> + From<Incomplete>,
-{
-    let Some(publisher) = publisher else {
-        summary.published += batch.len() as u64;
-        return Ok(Vec::new());
-    };
-    let docs: Vec<Document> = batch.iter().map(|(doc, _, _)| doc.clone()).collect();
-    let outcome = if docs.is_empty() {
-        PublishOutcome::default()
-    } else {
-        publisher.publish_all(&docs).await?
-    };
-    let mut records = touched;
-    records.extend(outcome.acked.iter().map(|&i| batch[i].1.clone()));
-    if !records.is_empty() {
-        store.record_items(connector_id, &records).await?;
-    }
-    summary.published += outcome.acked.len() as u64;
-    summary.failed += outcome.failed.len() as u64;
-    if let Some((_, first_error)) = outcome.failed.first() {
-        return Err(Incomplete {
-            acked: outcome.acked.len(),
-            total: docs.len(),
-            first_error: first_error.clone(),
-        }
-        .into());
-    }
-    Ok(outcome.acked)
 }

@@ -97,18 +97,25 @@ impl SyncStateStore {
         .bind(connector_id)
         .fetch_all(&self.pool)
         .await?;
-        let mut out = HashMap::with_capacity(rows.len());
-        for r in rows {
-            out.insert(
-                r.try_get("doc_id")?,
-                ItemState {
-                    fingerprint: r.try_get("fingerprint")?,
-                    content_hash: r.try_get("content_hash")?,
-                    deleted: r.try_get("deleted")?,
-                },
-            );
-        }
-        Ok(out)
+        item_map(rows)
+    }
+
+    /// The recorded items among `doc_ids` (a run that looks at a few items,
+    /// like a watched vault's edit, need not load them all).
+    pub async fn items_for(
+        &self,
+        connector_id: &str,
+        doc_ids: &[String],
+    ) -> Result<HashMap<String, ItemState>, sqlx::Error> {
+        let rows = sqlx::query(
+            "SELECT doc_id, fingerprint, content_hash, deleted FROM connector_items
+             WHERE connector_id = $1 AND doc_id = ANY($2)",
+        )
+        .bind(connector_id)
+        .bind(doc_ids)
+        .fetch_all(&self.pool)
+        .await?;
+        item_map(rows)
     }
 
     /// Records items whose messages Kafka acknowledged (or that needed no
@@ -249,4 +256,19 @@ impl SyncStateStore {
         self.record_run(connector_id, "failed", Some(error), docs)
             .await
     }
+}
+
+fn item_map(rows: Vec<sqlx::postgres::PgRow>) -> Result<HashMap<String, ItemState>, sqlx::Error> {
+    let mut out = HashMap::with_capacity(rows.len());
+    for r in rows {
+        out.insert(
+            r.try_get("doc_id")?,
+            ItemState {
+                fingerprint: r.try_get("fingerprint")?,
+                content_hash: r.try_get("content_hash")?,
+                deleted: r.try_get("deleted")?,
+            },
+        );
+    }
+    Ok(out)
 }

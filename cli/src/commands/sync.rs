@@ -1,4 +1,5 @@
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::Context;
 use tracing::Instrument;
@@ -6,12 +7,12 @@ use tributary_connectors::confluence::{
     self, ConfluenceProgress, ConfluenceSyncError, ConfluenceSyncOptions,
 };
 use tributary_connectors::jira::{self, JiraProgress, JiraSyncOptions};
-use tributary_connectors::vault::{self, VaultSyncOptions};
+use tributary_connectors::vault::{self, VaultSyncOptions, WatchOptions};
 use tributary_connectors::SyncStateStore;
 use tributary_core::Config;
 
 use super::progress::LiveProgress;
-use crate::cli::{ConfluenceArgs, JiraArgs, SyncCommand};
+use crate::cli::{AtlassianArgs, ConfluenceArgs, JiraArgs, SyncCommand};
 
 pub async fn run(config: &Config, cmd: SyncCommand) -> anyhow::Result<ExitCode> {
     match cmd {
@@ -30,6 +31,9 @@ pub async fn run(config: &Config, cmd: SyncCommand) -> anyhow::Result<ExitCode> 
             };
             let pool = super::connect_db(config).await?;
             let store = SyncStateStore::new(pool);
+            if args.watch {
+                return watch_vault(config, opts, &store).await;
+            }
             let summary = vault::sync(&opts, &config.kafka, &store)
                 .instrument(tracing::info_span!("connector_run", kind = "vault"))
                 .await?;
@@ -51,6 +55,32 @@ pub async fn run(config: &Config, cmd: SyncCommand) -> anyhow::Result<ExitCode> 
     }
 }
 
+/// `sync vault --watch`: runs until SIGTERM / Ctrl-C (exit 0), or until
+/// the vault folder is replaced by another (exit 1). A vault that is gone
+/// is waited for; see `vault::watch`.
+async fn watch_vault(
+    config: &Config,
+    opts: VaultSyncOptions,
+    store: &SyncStateStore,
+) -> anyhow::Result<ExitCode> {
+    let watch = WatchOptions {
+        sync: opts,
+        debounce: Duration::from_millis(config.vault.debounce_ms.max(1)),
+        rescan_every: Duration::from_secs(config.vault.rescan_secs.max(1)),
+    };
+    let shutdown = tributary_core::shutdown::on_signal();
+    vault::watch(
+        &watch,
+        &config.kafka,
+        store,
+        shutdown,
+        &|_: &tributary_connectors::SyncSummary| {},
+    )
+    .instrument(tracing::info_span!("connector_watch", kind = "vault"))
+    .await?;
+    Ok(ExitCode::SUCCESS)
+}
+
 /// Adds the run's numbers to its `connector_runs` row, where the indexer's
 /// outcome gauges read them (a CronJob exits before anyone could scrape it).
 async fn record_summary(
@@ -66,16 +96,38 @@ async fn record_summary(
         .context("recording the run's summary in connector_runs")
 }
 
-async fn sync_jira(config: &Config, args: JiraArgs) -> anyhow::Result<ExitCode> {
-    let mut cfg = config.jira.clone();
-    if let Some(instance) = args.instance {
-        cfg.instance = instance;
+/// The `[jira]` / `[confluence]` section with `--instance` applied, and
+/// the run flags `sync jira` and `sync confluence` share.
+struct AtlassianRun<C> {
+    cfg: C,
+    full: bool,
+    prune: bool,
+    dry_run: bool,
+    json: bool,
+}
+
+impl<C> AtlassianRun<C> {
+    fn new(mut cfg: C, args: AtlassianArgs, instance: impl FnOnce(&mut C) -> &mut String) -> Self {
+        if let Some(name) = args.instance {
+            *instance(&mut cfg) = name;
+        }
+        AtlassianRun {
+            cfg,
+            full: args.full,
+            prune: args.prune,
+            dry_run: args.dry_run,
+            json: args.json,
+        }
     }
-    let auth = jira::resolve_credentials(&cfg, |name| std::env::var(name).ok())?;
-    let mut opts = JiraSyncOptions::from_config(&cfg, auth)?;
-    opts.full = args.full;
-    opts.prune = args.prune;
-    opts.dry_run = args.dry_run;
+}
+
+async fn sync_jira(config: &Config, args: JiraArgs) -> anyhow::Result<ExitCode> {
+    let run = AtlassianRun::new(config.jira.clone(), args.run, |c| &mut c.instance);
+    let auth = jira::resolve_credentials(&run.cfg, |name| std::env::var(name).ok())?;
+    let mut opts = JiraSyncOptions::from_config(&run.cfg, auth)?;
+    opts.full = run.full;
+    opts.prune = run.prune;
+    opts.dry_run = run.dry_run;
     let pool = super::connect_db(config).await?;
     let store = SyncStateStore::new(pool);
     let live = LiveProgress::new("jira", "issues", "pages");
@@ -103,20 +155,17 @@ async fn sync_jira(config: &Config, args: JiraArgs) -> anyhow::Result<ExitCode> 
     if !report.unknown_adf_nodes.is_empty() {
         tracing::warn!(nodes = ?report.unknown_adf_nodes, "ADF node types kept as plain text");
     }
-    print_report(&report, args.json)?;
+    print_report(&report, run.json)?;
     Ok(ExitCode::SUCCESS)
 }
 
 async fn sync_confluence(config: &Config, args: ConfluenceArgs) -> anyhow::Result<ExitCode> {
-    let mut cfg = config.confluence.clone();
-    if let Some(instance) = args.instance {
-        cfg.instance = instance;
-    }
-    let auth = confluence::resolve_credentials(&cfg, |name| std::env::var(name).ok())?;
-    let mut opts = ConfluenceSyncOptions::from_config(&cfg, auth)?;
-    opts.full = args.full;
-    opts.prune = args.prune;
-    opts.dry_run = args.dry_run;
+    let run = AtlassianRun::new(config.confluence.clone(), args.run, |c| &mut c.instance);
+    let auth = confluence::resolve_credentials(&run.cfg, |name| std::env::var(name).ok())?;
+    let mut opts = ConfluenceSyncOptions::from_config(&run.cfg, auth)?;
+    opts.full = run.full;
+    opts.prune = run.prune;
+    opts.dry_run = run.dry_run;
     let pool = super::connect_db(config).await?;
     let store = SyncStateStore::new(pool);
     let live = LiveProgress::new("confluence", "pages", "requests");
@@ -153,7 +202,7 @@ async fn sync_confluence(config: &Config, args: ConfluenceArgs) -> anyhow::Resul
     if !report.unknown_macros.is_empty() {
         tracing::warn!(macros = ?report.unknown_macros, "Confluence macros kept as their plain text");
     }
-    print_report(&report, args.json)?;
+    print_report(&report, run.json)?;
     if let Some((failed, total)) = failed {
         for f in &report.failures {
             tracing::error!(space = %f.space, error = %f.error, "Confluence space failed");

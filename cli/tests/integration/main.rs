@@ -21,3 +21,4 @@ mod misconfiguration;
 mod observability;
 mod rebalance;
 mod vault_pipeline;
+mod vault_watch;

@@ -1,5 +1,5 @@
-//! The HTTP layer the Atlassian connectors (Jira, Confluence) talk
-//! through: authentication, a cap on concurrent requests, timeouts,
+//! The HTTP layer every Atlassian connector (Jira, Confluence)
+//! talks through: authentication, a cap on concurrent requests, timeouts,
 //! retries with jittered exponential backoff that honour `Retry-After`, and
 //! errors that say which credential or permission is at fault.
 
@@ -9,9 +9,11 @@ mod credentials;
 mod error;
 pub mod path;
 mod retry;
+mod site;
 
 pub use auth::Auth;
 pub use client::{AtlassianClient, ClientSettings};
 pub use credentials::{resolve as resolve_credentials, CredentialError, Product};
 pub use error::AtlassianError;
 pub use retry::RetryPolicy;
+pub use site::HttpSettings;

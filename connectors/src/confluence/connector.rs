@@ -1,4 +1,5 @@
-//! One Confluence sync run.
+//! Confluence as a source of the sync driver (`crate::sync`), which runs
+//! the lifecycle, the change decision and the publish-then-record step.
 //!
 //! Spaces are synced one after another, each with its own watermark (kept
 //! in the cursor JSON): a space that fails (403, 404, an outage) keeps its
@@ -9,17 +10,15 @@
 //! the overlap costs requests, not messages. Each page of results is
 //! published and its acknowledged items recorded before the next is
 //! fetched. A walk over several pages is checked by a slim re-walk before
-//! the watermark moves (see [`Run::verify`]). Deletions, restorations and
+//! the watermark moves (see [`ConfluenceSource::verify`]). Deletions, restorations and
 //! metadata-only changes come from a periodic slim listing of every page.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use tributary_core::config::KafkaConfig;
-use tributary_core::{Document, SourceRef};
+use tributary_core::SourceRef;
 
 use super::api::{ApiError, ConfluenceApi, Pager, Space, IDS_PER_SEARCH};
 use super::cql;
@@ -29,8 +28,11 @@ use super::page::Renderer;
 use super::report::{ConfluenceProgress, ConfluenceSyncReport, SpaceFailure};
 use crate::atlassian::{AtlassianClient, AtlassianError};
 use crate::jira::JqlZone;
-use crate::publish::{publish_and_record, Incomplete, PublishError, Publisher};
-use crate::state::{ItemRecord, ItemState, SyncStateStore};
+use crate::state::{ItemState, SyncStateStore};
+use crate::sync::decision::{self, Decision, Precheck};
+use crate::sync::{
+    self, Batch, Item, RunSpec, Session, SinkChoice, Source, SyncError, WalkContext, WalkEnd,
+};
 
 pub const KIND: &str = "confluence";
 
@@ -45,11 +47,7 @@ pub enum ConfluenceSyncError {
     #[error(transparent)]
     Http(#[from] AtlassianError),
     #[error(transparent)]
-    Publish(#[from] PublishError),
-    #[error("connector state in PostgreSQL: {0}")]
-    State(#[from] sqlx::Error),
-    #[error(transparent)]
-    Incomplete(#[from] Incomplete),
+    Sync(#[from] SyncError),
     /// Fatal for the whole run (a 401: every space would fail the same way).
     #[error(transparent)]
     Api(ApiError),
@@ -60,15 +58,11 @@ pub enum ConfluenceSyncError {
     },
 }
 
-/// Connector-specific state kept in `connector_sync_state.cursor`.
+/// Confluence's own fields of `connector_sync_state.cursor` (beside the
+/// driver's).
 #[derive(Debug, Default, Serialize, Deserialize)]
 #[serde(default)]
 struct Cursor {
-    /// Successful runs so far (drives the prune cadence).
-    runs: u64,
-    /// `runs` at the last prune.
-    last_prune_run: u64,
-    last_prune_at: Option<DateTime<Utc>>,
     /// Per space key: the max acknowledged `lastmodified`.
     spaces: BTreeMap<String, SpaceCursor>,
 }
@@ -88,11 +82,6 @@ pub async fn sync(
     store: &SyncStateStore,
     progress: &(dyn Fn(ConfluenceProgress) + Send + Sync),
 ) -> Result<ConfluenceSyncReport, ConfluenceSyncError> {
-    let started = Instant::now();
-    let connector_id = format!("{KIND}:{}", opts.instance);
-    let mut report = ConfluenceSyncReport::default();
-    report.summary.connector_id = connector_id.clone();
-    report.summary.dry_run = opts.dry_run;
     let client = AtlassianClient::new(opts.http.clone())?;
     let api = ConfluenceApi::new(client.clone(), opts.flavor);
     let renderer = Renderer {
@@ -103,45 +92,34 @@ pub async fn sync(
         web_base: api.web_base(),
         max_page_bytes: opts.max_page_bytes,
     };
-    if !opts.dry_run {
-        store.begin_run(&connector_id, KIND).await?;
-    }
-    let mut run = Run {
+    let mut source = ConfluenceSource {
         opts,
-        store,
-        connector_id: &connector_id,
         api,
         renderer,
-        report: &mut report,
+        report: ConfluenceSyncReport::default(),
         progress,
         seen: HashSet::new(),
     };
-    let result = run.run(kafka).await;
+    let spec = RunSpec {
+        kind: KIND,
+        instance: opts.instance.clone(),
+        dry_run: opts.dry_run,
+        prune: opts.prune,
+        prune_every: opts.prune_every,
+    };
+    let result = sync::run(&mut source, &spec, store, SinkChoice::Kafka(kafka)).await;
+    let mut report = source.report;
     // Every HTTP request of the run: listings, searches, comments, retries.
     report.requests = client.requests();
     report.retries = client.retries();
-    report.summary.duration = started.elapsed();
-    if let Err(err) = result {
-        if !opts.dry_run {
-            store
-                .fail_run(
-                    &connector_id,
-                    &err.to_string(),
-                    report.summary.published as i64,
-                )
-                .await?;
-        }
-        return Err(err);
-    }
-    if !report.failures.is_empty() {
-        let err = ConfluenceSyncError::Spaces {
+    let (summary, end) = result?;
+    report.summary = summary;
+    if end.partial_failure.is_some() {
+        // Recorded as failed by the driver; the caller prints what was done.
+        return Err(ConfluenceSyncError::Spaces {
             total: opts.spaces.len(),
             report: Box::new(report),
-        };
-        if !opts.dry_run {
-            store.mark_failed(&connector_id, &err.to_string()).await?;
-        }
-        return Err(err);
+        });
     }
     Ok(report)
 }
@@ -181,13 +159,14 @@ fn spaces_message(total: usize, report: &ConfluenceSyncReport) -> String {
     )
 }
 
-struct Run<'a> {
+/// Confluence as a [`Source`]: walks each space, renders pages; the
+/// driver runs the rest.
+struct ConfluenceSource<'a> {
     opts: &'a ConfluenceSyncOptions,
-    store: &'a SyncStateStore,
-    connector_id: &'a str,
     api: ConfluenceApi,
     renderer: Renderer,
-    report: &'a mut ConfluenceSyncReport,
+    /// Confluence's own numbers (the summary comes from the driver).
+    report: ConfluenceSyncReport,
     progress: &'a (dyn Fn(ConfluenceProgress) + Send + Sync),
     /// Page ids any walk of this run returned.
     seen: HashSet<String>,
@@ -224,19 +203,16 @@ enum Walked {
     Listing(&'static str),
 }
 
-impl Run<'_> {
-    async fn run(&mut self, kafka: &KafkaConfig) -> Result<(), ConfluenceSyncError> {
-        // Connect first: a dead broker is reported before Confluence is asked anything.
-        let publisher = if self.opts.dry_run {
-            None
-        } else {
-            Some(Publisher::connect(kafka)?)
-        };
-        let state = self.store.get(self.connector_id).await?;
-        let mut cursor: Cursor = state
-            .as_ref()
-            .and_then(|s| serde_json::from_value(s.cursor.clone()).ok())
-            .unwrap_or_default();
+impl Source for ConfluenceSource<'_> {
+    type Cursor = Cursor;
+    type Error = ConfluenceSyncError;
+
+    async fn walk(
+        &mut self,
+        session: &mut Session<'_>,
+        ctx: &mut WalkContext<Cursor>,
+    ) -> Result<WalkEnd, ConfluenceSyncError> {
+        let cursor = &mut ctx.cursor;
         let zone = match self.opts.time_zone.as_deref() {
             Some(name) => JqlZone::named(name).unwrap_or_else(|| {
                 tracing::warn!(
@@ -247,14 +223,10 @@ impl Run<'_> {
             }),
             None => JqlZone::Unknown,
         };
-        let mut previous = self.store.items(self.connector_id).await?;
 
         for key in &self.opts.spaces {
             let old = cursor.spaces.get(key).and_then(|c| c.watermark);
-            match self
-                .sync_space(key, old, &zone, publisher.as_ref(), &mut previous)
-                .await
-            {
+            match self.sync_space(key, old, &zone, session).await {
                 Ok(watermark) => {
                     let watermark = watermark.max(old);
                     cursor.spaces.insert(key.clone(), SpaceCursor { watermark });
@@ -263,7 +235,7 @@ impl Run<'_> {
                 Err(SpaceError::Api(err)) => {
                     // A refused token fails every space alike: say it once.
                     let err = fatal_if_unauthorized(err)?.in_space(key);
-                    tracing::error!(connector = self.connector_id, space = %key, error = %err, "space failed; its watermark stays");
+                    tracing::error!(connector = session.connector_id(), space = %key, error = %err, "space failed; its watermark stays");
                     self.report.failures.push(SpaceFailure {
                         space: key.clone(),
                         error: err.to_string(),
@@ -274,20 +246,13 @@ impl Run<'_> {
             }
         }
 
-        let due = self.opts.prune
-            || (self.opts.prune_every > 0
-                && (cursor.runs + 1).saturating_sub(cursor.last_prune_run)
-                    >= u64::from(self.opts.prune_every));
-        if due && self.report.failures.is_empty() {
-            match self.prune(publisher.as_ref(), &mut previous).await {
-                Ok(()) => {
-                    cursor.last_prune_run = cursor.runs + 1;
-                    cursor.last_prune_at = Some(Utc::now());
-                    self.report.pruned = true;
-                }
+        let mut pruned = false;
+        if ctx.prune_due && self.report.failures.is_empty() {
+            match self.prune(session).await {
+                Ok(()) => pruned = true,
                 Err(SpaceError::Api(err)) => {
                     let err = fatal_if_unauthorized(err)?;
-                    tracing::error!(connector = self.connector_id, error = %err, "listing for deletions failed; no tombstones this run");
+                    tracing::error!(connector = session.connector_id(), error = %err, "listing for deletions failed; no tombstones this run");
                     self.report.failures.push(SpaceFailure {
                         space: LISTING.into(),
                         error: err.to_string(),
@@ -295,17 +260,14 @@ impl Run<'_> {
                 }
                 Err(SpaceError::Fatal(err)) => return Err(err),
             }
-        } else if due {
+        } else if ctx.prune_due {
             tracing::warn!(
-                connector = self.connector_id,
+                connector = session.connector_id(),
                 "a space failed; deletions are not looked for this run"
             );
         }
+        self.report.pruned = pruned;
 
-        if self.opts.dry_run {
-            return Ok(());
-        }
-        cursor.runs += 1;
         // The connector-wide watermark (for `status`) is the oldest space's.
         let overall = self
             .opts
@@ -314,18 +276,17 @@ impl Run<'_> {
             .map(|k| cursor.spaces.get(k).and_then(|c| c.watermark))
             .collect::<Option<Vec<_>>>()
             .and_then(|w| w.into_iter().min());
-        let cursor = serde_json::to_value(&cursor).unwrap_or(Value::Null);
-        self.store
-            .finish_run(
-                self.connector_id,
-                overall,
-                &cursor,
-                self.report.summary.published as i64,
-            )
-            .await?;
-        Ok(())
+        let partial_failure = (!self.report.failures.is_empty())
+            .then(|| spaces_message(self.opts.spaces.len(), &self.report));
+        Ok(WalkEnd {
+            watermark: overall,
+            pruned,
+            partial_failure,
+        })
     }
+}
 
+impl ConfluenceSource<'_> {
     /// Syncs one space; returns the max acknowledged `lastmodified`, or
     /// `None` when the walk could not be confirmed (the watermark stays).
     async fn sync_space(
@@ -333,8 +294,7 @@ impl Run<'_> {
         key: &str,
         old: Option<DateTime<Utc>>,
         zone: &JqlZone,
-        publisher: Option<&Publisher>,
-        previous: &mut HashMap<String, ItemState>,
+        session: &mut Session<'_>,
     ) -> Result<Option<DateTime<Utc>>, SpaceError> {
         let space = self.api.space(key).await?;
         let mut run = SpaceRun::new(space);
@@ -349,15 +309,13 @@ impl Run<'_> {
         let mut exact = true;
         if let Some(since) = since {
             let cql = cql::incremental(key, self.opts.include_blogposts, since, zone);
-            tracing::info!(connector = self.connector_id, space = key, %cql, "searching Confluence");
+            tracing::info!(connector = session.connector_id(), space = key, %cql, "searching Confluence");
             let pager = self.api.search(&cql, self.opts.page_size);
-            let pages = self.walk(&mut run, pager, publisher, previous).await?;
+            let pages = self.walk_pages(&mut run, pager, session).await?;
             if pages > 1 {
-                exact = self
-                    .verify(&mut run, &Walked::Search(cql), publisher, previous)
-                    .await?;
+                exact = self.verify(&mut run, &Walked::Search(cql), session).await?;
             }
-            self.commented_pages(&mut run, key, since, zone, publisher, previous)
+            self.commented_pages(&mut run, key, since, zone, session)
                 .await?;
         } else {
             let mut kinds = vec!["page"];
@@ -366,7 +324,7 @@ impl Run<'_> {
             }
             for kind in kinds {
                 tracing::info!(
-                    connector = self.connector_id,
+                    connector = session.connector_id(),
                     space = key,
                     kind,
                     "listing Confluence"
@@ -374,18 +332,18 @@ impl Run<'_> {
                 let pager = self
                     .api
                     .listing(&run.space, kind, true, self.opts.page_size);
-                let pages = self.walk(&mut run, pager, publisher, previous).await?;
+                let pages = self.walk_pages(&mut run, pager, session).await?;
                 if pages > 1 {
                     exact &= self
-                        .verify(&mut run, &Walked::Listing(kind), publisher, previous)
+                        .verify(&mut run, &Walked::Listing(kind), session)
                         .await?;
                 }
             }
         }
-        self.cascade(&mut run, publisher, previous).await?;
+        self.cascade(&mut run, session).await?;
         if !exact {
             tracing::warn!(
-                connector = self.connector_id,
+                connector = session.connector_id(),
                 space = key,
                 "results kept moving while paging; the space's watermark stays where it was so the next run re-reads this window"
             );
@@ -395,12 +353,11 @@ impl Run<'_> {
     }
 
     /// Processes every page of a walk; returns how many pages it had.
-    async fn walk(
+    async fn walk_pages(
         &mut self,
         run: &mut SpaceRun,
         mut pager: Pager,
-        publisher: Option<&Publisher>,
-        previous: &mut HashMap<String, ItemState>,
+        session: &mut Session<'_>,
     ) -> Result<u64, SpaceError> {
         let mut pages = 0;
         while let Some(mut batch) = pager.next_page().await? {
@@ -408,8 +365,8 @@ impl Run<'_> {
             if pager.needs_enrich() {
                 self.api.enrich(&mut batch, self.opts.page_size).await?;
             }
-            self.process(run, batch, publisher, previous, false).await?;
-            self.tick();
+            self.process(run, batch, session, false).await?;
+            self.tick(session);
         }
         Ok(pages)
     }
@@ -426,8 +383,7 @@ impl Run<'_> {
         &mut self,
         run: &mut SpaceRun,
         walked: &Walked,
-        publisher: Option<&Publisher>,
-        previous: &mut HashMap<String, ItemState>,
+        session: &mut Session<'_>,
     ) -> Result<bool, SpaceError> {
         for _ in 0..MAX_VERIFY_ROUNDS {
             let limit = self.opts.listing_page_size;
@@ -437,7 +393,7 @@ impl Run<'_> {
             };
             let mut listed = Vec::new();
             while let Some(batch) = pager.next_page().await? {
-                self.tick();
+                self.tick(session);
                 listed.extend(batch);
             }
             let missed = missed(&listed, &run.seen, self.opts.include_blogposts);
@@ -445,13 +401,12 @@ impl Run<'_> {
                 return Ok(true);
             }
             tracing::warn!(
-                connector = self.connector_id,
+                connector = session.connector_id(),
                 space = %run.space.key,
                 pages = missed.len(),
                 "the walk missed pages that moved while it paged; fetching them"
             );
-            self.fetch_ids(run, &missed, publisher, previous, false)
-                .await?;
+            self.fetch_ids(run, &missed, session, false).await?;
         }
         Ok(false)
     }
@@ -464,8 +419,7 @@ impl Run<'_> {
         key: &str,
         since: DateTime<Utc>,
         zone: &JqlZone,
-        publisher: Option<&Publisher>,
-        previous: &mut HashMap<String, ItemState>,
+        session: &mut Session<'_>,
     ) -> Result<(), SpaceError> {
         let cql = cql::comments(key, since, zone);
         let mut pager = self.api.comments_since(&cql, self.opts.listing_page_size);
@@ -483,13 +437,12 @@ impl Run<'_> {
         }
         if !pages.is_empty() {
             tracing::info!(
-                connector = self.connector_id,
+                connector = session.connector_id(),
                 space = key,
                 pages = pages.len(),
                 "pages with new or edited comments; re-rendering them"
             );
-            self.fetch_ids(run, &pages, publisher, previous, true)
-                .await?;
+            self.fetch_ids(run, &pages, session, true).await?;
         }
         // Their pages are rendered with them: the window may close behind
         // the newest comment (the page search covered everything up to now).
@@ -503,21 +456,20 @@ impl Run<'_> {
     async fn cascade(
         &mut self,
         run: &mut SpaceRun,
-        publisher: Option<&Publisher>,
-        previous: &mut HashMap<String, ItemState>,
+        session: &mut Session<'_>,
     ) -> Result<(), SpaceError> {
         // `ancestor in (...)` reaches every depth: one round suffices.
         let moved = std::mem::take(&mut run.moved);
         for chunk in moved.chunks(IDS_PER_SEARCH) {
             tracing::info!(
-                connector = self.connector_id,
+                connector = session.connector_id(),
                 pages = chunk.len(),
                 "pages renamed or moved; re-reading the pages below them"
             );
             let mut pager = self.api.descendants(chunk, self.opts.page_size);
             while let Some(batch) = pager.next_page().await? {
-                self.process(run, batch, publisher, previous, false).await?;
-                self.tick();
+                self.process(run, batch, session, false).await?;
+                self.tick(session);
             }
         }
         run.moved.clear();
@@ -530,25 +482,24 @@ impl Run<'_> {
         &mut self,
         run: &mut SpaceRun,
         ids: &[String],
-        publisher: Option<&Publisher>,
-        previous: &mut HashMap<String, ItemState>,
+        session: &mut Session<'_>,
         force: bool,
     ) -> Result<(), SpaceError> {
         for chunk in ids.chunks(IDS_PER_SEARCH) {
             let mut pager = self.api.by_ids(chunk, self.opts.page_size);
             while let Some(batch) = pager.next_page().await? {
-                self.process(run, batch, publisher, previous, force).await?;
-                self.tick();
+                self.process(run, batch, session, force).await?;
+                self.tick(session);
             }
         }
         Ok(())
     }
 
-    fn tick(&self) {
+    fn tick(&self, session: &Session<'_>) {
         (self.progress)(ConfluenceProgress {
             requests: self.api.requests(),
-            fetched: self.report.summary.scanned,
-            published: self.report.summary.published,
+            fetched: session.summary.scanned,
+            published: session.summary.published,
         });
     }
 
@@ -557,12 +508,10 @@ impl Run<'_> {
         &mut self,
         run: &mut SpaceRun,
         batch: Vec<RawPage>,
-        publisher: Option<&Publisher>,
-        previous: &mut HashMap<String, ItemState>,
+        session: &mut Session<'_>,
         force: bool,
     ) -> Result<(), SpaceError> {
-        let mut to_publish: Vec<(Document, ItemRecord, DateTime<Utc>)> = Vec::new();
-        let mut touched = Vec::new();
+        let mut filed: Batch<DateTime<Utc>> = Batch::default();
         let mut candidates: Vec<(RawPage, DateTime<Utc>, String)> = Vec::new();
         for page in batch {
             if page.kind == "blogpost" && !self.opts.include_blogposts {
@@ -572,33 +521,36 @@ impl Run<'_> {
             self.seen.insert(page.id.clone());
             let Some(when) = page.when else {
                 tracing::warn!(page = %page.id, "Confluence page without a version date; skipped");
-                self.report.summary.skipped += 1;
+                session.summary.skipped += 1;
                 continue;
             };
-            self.report.summary.scanned += 1;
+            session.summary.scanned += 1;
             let doc_id = self.renderer.doc_id(&page.id);
-            let prev = previous.get(&doc_id).filter(|p| !p.deleted);
             if page.status != "current" {
                 // Trashed, archived, draft: not indexed; gone if it was.
-                if prev.is_some() {
-                    let doc =
-                        Document::tombstone(doc_id.clone(), self.renderer.source.clone(), when);
-                    let record = tombstone_record(&doc);
-                    to_publish.push((doc, record, when));
+                if decision::needs_tombstone(session.previous.get(&doc_id)) {
+                    let source = self.renderer.source.clone();
+                    filed
+                        .publish
+                        .push(Item::tombstone(doc_id, source, when, when));
                 } else {
-                    self.report.summary.skipped += 1;
+                    session.summary.skipped += 1;
                     run.watermark = run.watermark.max(Some(when));
                 }
                 continue;
             }
             let fingerprint = page.fingerprint();
-            if !self.opts.full && !force && prev.is_some_and(|p| p.fingerprint == fingerprint) {
-                self.report.summary.unchanged += 1;
+            if session.precheck(&doc_id, &fingerprint, self.opts.full || force)
+                == Precheck::Unchanged
+            {
                 run.watermark = run.watermark.max(Some(when));
                 continue;
             }
             let place = page.place_digest();
-            if prev.is_some_and(|p| recorded_place(&p.fingerprint).is_some_and(|d| d != place)) {
+            if session
+                .live(&doc_id)
+                .is_some_and(|p| recorded_place(&p.fingerprint).is_some_and(|d| d != place))
+            {
                 run.moved.push(page.id.clone());
             }
             candidates.push((page, when, fingerprint));
@@ -622,56 +574,15 @@ impl Run<'_> {
             for (name, n) in rendered.unknown_macros {
                 *self.report.unknown_macros.entry(name).or_default() += n;
             }
-            let doc = rendered.doc;
-            let record = ItemRecord {
-                doc_id: doc.id.clone(),
-                state: ItemState {
-                    fingerprint,
-                    content_hash: doc.content_hash.clone(),
-                    deleted: false,
-                },
-            };
-            let prev = previous.get(&doc.id).filter(|p| !p.deleted);
-            if prev.is_some_and(|p| p.content_hash == doc.content_hash) {
-                self.report.summary.unchanged += 1;
+            let item = Item::new(rendered.doc, fingerprint, when);
+            if session.file(&mut filed, item) == Decision::Touch {
                 run.watermark = run.watermark.max(Some(when));
-                touched.push(record);
-            } else {
-                to_publish.push((doc, record, when));
             }
         }
-        for record in &touched {
-            previous.insert(record.doc_id.clone(), record.state.clone());
-        }
-        let acked = self.publish(publisher, &to_publish, touched).await?;
-        for i in acked {
-            let (doc, record, when) = &to_publish[i];
-            if doc.deleted {
-                self.report.summary.tombstones += 1;
-            }
-            run.watermark = run.watermark.max(Some(*when));
-            previous.insert(record.doc_id.clone(), record.state.clone());
+        for item in session.publish(filed).await? {
+            run.watermark = run.watermark.max(Some(item.key));
         }
         Ok(())
-    }
-
-    /// Publishes and records the batch (plus `touched`), counting it in the
-    /// summary; returns the acknowledged indexes.
-    async fn publish(
-        &mut self,
-        publisher: Option<&Publisher>,
-        batch: &[(Document, ItemRecord, DateTime<Utc>)],
-        touched: Vec<ItemRecord>,
-    ) -> Result<Vec<usize>, ConfluenceSyncError> {
-        publish_and_record(
-            publisher,
-            self.store,
-            self.connector_id,
-            &mut self.report.summary,
-            batch,
-            touched,
-        )
-        .await
     }
 
     /// Lists every current page of every space, slim but with what the
@@ -681,11 +592,7 @@ impl Run<'_> {
     /// recorded as deleted (restored, un-restricted) or never recorded, and
     /// pages whose title, ancestors, space or labels changed without a new
     /// version, are fetched and published.
-    async fn prune(
-        &mut self,
-        publisher: Option<&Publisher>,
-        previous: &mut HashMap<String, ItemState>,
-    ) -> Result<(), SpaceError> {
+    async fn prune(&mut self, session: &mut Session<'_>) -> Result<(), SpaceError> {
         let mut alive = HashSet::new();
         let mut stale: Vec<(Space, Vec<String>)> = Vec::new();
         let mut kinds = vec!["page"];
@@ -708,55 +615,43 @@ impl Run<'_> {
                     listed.extend(batch);
                 }
             }
-            let ids = stale_pages(&listed, previous, &self.seen, |id| self.renderer.doc_id(id));
+            let ids = stale_pages(&listed, &session.previous, &self.seen, |id| {
+                self.renderer.doc_id(id)
+            });
             stale.push((space, ids));
         }
         let now = Utc::now();
-        let mut gone: Vec<&String> = previous
-            .iter()
-            .filter(|(id, p)| !p.deleted && !alive.contains(*id))
-            .map(|(id, _)| id)
-            .collect();
-        gone.sort();
-        let batch: Vec<(Document, ItemRecord, DateTime<Utc>)> = gone
-            .into_iter()
-            .map(|id| {
-                let doc = Document::tombstone(id.clone(), self.renderer.source.clone(), now);
-                let record = tombstone_record(&doc);
-                (doc, record, now)
-            })
-            .collect();
+        let source = self.renderer.source.clone();
+        let batch = Batch {
+            publish: decision::vanished(&session.previous, |id| alive.contains(id))
+                .into_iter()
+                .map(|id| Item::tombstone(id, source.clone(), now, now))
+                .collect(),
+            touched: Vec::new(),
+        };
         tracing::info!(
-            connector = self.connector_id,
+            connector = session.connector_id(),
             alive = alive.len(),
-            tombstones = batch.len(),
+            tombstones = batch.publish.len(),
             "pruned against the page listing"
         );
-        let acked = self.publish(publisher, &batch, Vec::new()).await?;
-        self.report.summary.tombstones += if publisher.is_some() {
-            acked.len() as u64
-        } else {
-            batch.len() as u64
-        };
-        for i in acked {
-            previous.insert(batch[i].1.doc_id.clone(), batch[i].1.state.clone());
-        }
+        session.publish(batch).await?;
         for (space, ids) in stale {
             if ids.is_empty() {
                 continue;
             }
             tracing::info!(
-                connector = self.connector_id,
+                connector = session.connector_id(),
                 space = %space.key,
                 pages = ids.len(),
                 "listed pages restored, never published, or changed without a new version; fetching them"
             );
             let key = space.key.clone();
             let mut run = SpaceRun::new(space);
-            self.fetch_ids(&mut run, &ids, publisher, previous, false)
+            self.fetch_ids(&mut run, &ids, session, false)
                 .await
                 .map_err(|e| e.in_space(&key))?;
-            self.cascade(&mut run, publisher, previous)
+            self.cascade(&mut run, session)
                 .await
                 .map_err(|e| e.in_space(&key))?;
         }
@@ -817,17 +712,6 @@ fn err_is_unauthorized(err: &AtlassianError) -> bool {
     matches!(err, AtlassianError::Unauthorized { .. })
 }
 
-fn tombstone_record(doc: &Document) -> ItemRecord {
-    ItemRecord {
-        doc_id: doc.id.clone(),
-        state: ItemState {
-            fingerprint: String::new(),
-            content_hash: doc.content_hash.clone(),
-            deleted: true,
-        },
-    }
-}
-
 /// A space's failure (reported, the run goes on) or the run's (it stops).
 enum SpaceError {
     Api(ApiError),
@@ -837,6 +721,12 @@ enum SpaceError {
 impl From<ApiError> for SpaceError {
     fn from(err: ApiError) -> Self {
         SpaceError::Api(err)
+    }
+}
+
+impl From<SyncError> for SpaceError {
+    fn from(err: SyncError) -> Self {
+        SpaceError::Fatal(err.into())
     }
 }
 

@@ -2,8 +2,8 @@
 //!
 //! `api` calls the endpoints and pages through results, `model` reads both
 //! JSON shapes into one page, `storage` turns storage-format XHTML into
-//! text, `page` builds the Document, `connector` decides what changed and
-//! publishes it, per space.
+//! text, `page` builds the Document, `connector` is Confluence as a source
+//! of the sync driver (`crate::sync`), space by space.
 
 mod api;
 mod connector;

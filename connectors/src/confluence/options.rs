@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use tributary_core::config::{ConfluenceConfig, ConfluenceFlavor};
 
-use crate::atlassian::{Auth, ClientSettings, RetryPolicy};
+use crate::atlassian::{Auth, ClientSettings, HttpSettings};
 
 #[derive(Debug, Clone)]
 pub struct ConfluenceSyncOptions {
@@ -79,19 +79,7 @@ impl ConfluenceSyncOptions {
             prune_every: cfg.prune_every,
             time_zone: cfg.time_zone.clone(),
             max_page_bytes: cfg.max_page_bytes.max(1024),
-            http: ClientSettings {
-                base_url,
-                auth,
-                max_concurrent_requests: cfg.max_concurrent_requests.max(1),
-                request_timeout: Duration::from_secs(cfg.request_timeout_secs.max(1)),
-                connect_timeout: Duration::from_secs(cfg.connect_timeout_secs.max(1)),
-                retry: RetryPolicy {
-                    max_retries: cfg.max_retries,
-                    max_backoff: Duration::from_secs(cfg.max_backoff_secs.max(1)),
-                    max_retry_after: Duration::from_secs(cfg.max_retry_after_secs),
-                    ..RetryPolicy::default()
-                },
-            },
+            http: HttpSettings::from(cfg).client(base_url, auth),
             full: false,
             prune: false,
             dry_run: false,

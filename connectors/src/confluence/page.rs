@@ -8,8 +8,9 @@ use std::collections::{BTreeMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use serde_json::{json, Map};
-use tributary_core::document::TextFormat;
-use tributary_core::{Body, Document, Link, SourceRef, SCHEMA_VERSION};
+use tributary_core::{Document, Link, SourceRef};
+
+use crate::sync::DocumentBuilder;
 
 use super::api::Space;
 use super::model::{RawComment, RawPage};
@@ -140,25 +141,13 @@ impl Renderer {
                 format!("{}/{}", self.web_base, w.trim_start_matches('/'))
             }
         });
-        let mut doc = Document {
-            schema_version: SCHEMA_VERSION,
-            id: self.doc_id(&page.id),
-            source: self.source.clone(),
-            title: breadcrumb.join(" > "),
-            url,
-            body: Body {
-                format: TextFormat::Markdown,
-                text: converted.text,
-                sections: Vec::new(),
-            },
-            metadata,
-            links,
-            updated_at: updated,
-            deleted: false,
-            content_hash: String::new(),
-            chunks: Vec::new(),
-        };
-        doc.content_hash = doc.compute_content_hash();
+        let doc = DocumentBuilder::new(self.doc_id(&page.id), self.source.clone(), updated)
+            .title(breadcrumb.join(" > "))
+            .url(url)
+            .markdown(converted.text)
+            .metadata(metadata)
+            .links(links)
+            .build();
         Rendered {
             doc,
             truncated,

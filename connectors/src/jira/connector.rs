@@ -1,4 +1,5 @@
-//! One Jira sync run.
+//! Jira as a source of the sync driver (`crate::sync`), which runs the
+//! lifecycle, the change decision and the publish-then-record step.
 //!
 //! Pages through `(<scope>) AND updated >= "<watermark − overlap>" ORDER BY
 //! updated ASC, key ASC`; each page is published and its acknowledged items
@@ -10,7 +11,6 @@
 //! messages. Deletions come from a periodic slim listing of every key.
 
 use std::collections::{HashMap, HashSet};
-use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -27,8 +27,11 @@ use super::pager::Pager;
 use super::report::{JiraProgress, JiraSyncReport};
 use super::wiki::mentions;
 use crate::atlassian::{AtlassianClient, AtlassianError};
-use crate::publish::{publish_and_record, Incomplete, PublishError, Publisher};
-use crate::state::{ItemRecord, ItemState, SyncStateStore};
+use crate::state::{ItemState, SyncStateStore};
+use crate::sync::decision::{self, Decision, Precheck};
+use crate::sync::{
+    self, Batch, Item, RunSpec, Session, SinkChoice, Source, SyncError, WalkContext, WalkEnd,
+};
 
 pub const KIND: &str = "jira";
 
@@ -64,22 +67,13 @@ pub enum JiraSyncError {
     #[error(transparent)]
     Http(#[from] AtlassianError),
     #[error(transparent)]
-    Publish(#[from] PublishError),
-    #[error("connector state in PostgreSQL: {0}")]
-    State(#[from] sqlx::Error),
-    #[error(transparent)]
-    Incomplete(#[from] Incomplete),
+    Sync(#[from] SyncError),
 }
 
-/// Connector-specific state kept in `connector_sync_state.cursor`.
+/// Jira's own fields of `connector_sync_state.cursor` (beside the driver's).
 #[derive(Debug, Default, Serialize, Deserialize)]
 #[serde(default)]
 struct Cursor {
-    /// Successful runs so far (drives the prune cadence).
-    runs: u64,
-    /// `runs` at the last prune.
-    last_prune_run: u64,
-    last_prune_at: Option<DateTime<Utc>>,
     /// The zone JQL dates were written in, for `status` readers.
     jql_time_zone: Option<String>,
     /// Keys acknowledged at exactly the watermark instant.
@@ -94,51 +88,37 @@ pub async fn sync(
     store: &SyncStateStore,
     progress: &(dyn Fn(JiraProgress) + Send + Sync),
 ) -> Result<JiraSyncReport, JiraSyncError> {
-    let started = Instant::now();
-    let connector_id = format!("{KIND}:{}", opts.instance);
-    let mut report = JiraSyncReport::default();
-    report.summary.connector_id = connector_id.clone();
-    report.summary.dry_run = opts.dry_run;
     let client = AtlassianClient::new(opts.http.clone())?;
-    let mut run = Run {
+    let mut source = JiraSource {
         opts,
-        store,
-        connector_id: &connector_id,
         api: JiraApi::new(client.clone(), opts.flavor),
-        report: &mut report,
+        report: JiraSyncReport::default(),
         progress,
         user_names: HashMap::new(),
         unknown_users: HashSet::new(),
     };
-    if opts.dry_run {
-        let result = run.run(kafka).await;
-        report.retries = client.retries();
-        result?;
-    } else {
-        store.begin_run(&connector_id, KIND).await?;
-        let result = run.run(kafka).await;
-        report.retries = client.retries();
-        if let Err(err) = result {
-            store
-                .fail_run(
-                    &connector_id,
-                    &err.to_string(),
-                    report.summary.published as i64,
-                )
-                .await?;
-            return Err(err);
-        }
-    }
-    report.summary.duration = started.elapsed();
+    let spec = RunSpec {
+        kind: KIND,
+        instance: opts.instance.clone(),
+        dry_run: opts.dry_run,
+        prune: opts.prune,
+        prune_every: opts.prune_every,
+    };
+    let result = sync::run(&mut source, &spec, store, SinkChoice::Kafka(kafka)).await;
+    let mut report = source.report;
+    report.retries = client.retries();
+    let (summary, _) = result?;
+    report.summary = summary;
     Ok(report)
 }
 
-struct Run<'a> {
+/// Jira as a [`Source`]: pages through the search, renders issues; the
+/// driver runs the rest.
+struct JiraSource<'a> {
     opts: &'a JiraSyncOptions,
-    store: &'a SyncStateStore,
-    connector_id: &'a str,
     api: JiraApi,
-    report: &'a mut JiraSyncReport,
+    /// Jira's own numbers (the summary comes from the driver).
+    report: JiraSyncReport,
     progress: &'a (dyn Fn(JiraProgress) + Send + Sync),
     /// Data Center: user name → display name, for wiki mentions.
     user_names: HashMap<String, String>,
@@ -149,8 +129,6 @@ struct Run<'a> {
 /// What a run has seen and acknowledged so far.
 #[derive(Default)]
 struct Walk {
-    /// Recorded items (updated as acknowledgements come in).
-    previous: HashMap<String, ItemState>,
     /// Key → newest `updated` returned this run.
     seen: HashMap<String, DateTime<Utc>>,
     watermark: Option<DateTime<Utc>>,
@@ -174,23 +152,19 @@ struct Candidate {
     updated: DateTime<Utc>,
 }
 
-impl Run<'_> {
-    async fn run(&mut self, kafka: &KafkaConfig) -> Result<(), JiraSyncError> {
-        // Connect first: a dead broker is reported before Jira is asked anything.
-        let publisher = if self.opts.dry_run {
-            None
-        } else {
-            Some(Publisher::connect(kafka)?)
-        };
-        let state = self.store.get(self.connector_id).await?;
-        let mut cursor: Cursor = state
-            .as_ref()
-            .and_then(|s| serde_json::from_value(s.cursor.clone()).ok())
-            .unwrap_or_default();
-        let old_watermark = state.as_ref().and_then(|s| s.watermark);
+impl Source for JiraSource<'_> {
+    type Cursor = Cursor;
+    type Error = JiraSyncError;
+
+    async fn walk(
+        &mut self,
+        session: &mut Session<'_>,
+        ctx: &mut WalkContext<Cursor>,
+    ) -> Result<WalkEnd, JiraSyncError> {
+        let old_watermark = ctx.watermark;
         // Also the credential check: a 401 here names the token at fault.
         let zone = self.jql_zone().await?;
-        cursor.jql_time_zone = Some(zone.name().to_owned());
+        ctx.cursor.jql_time_zone = Some(zone.name().to_owned());
 
         let since = match (self.opts.full, old_watermark) {
             (false, Some(w)) => {
@@ -201,13 +175,10 @@ impl Run<'_> {
             _ => None,
         };
         let jql = jql::incremental(&self.opts.scope, since, &zone);
-        tracing::info!(connector = self.connector_id, %jql, zone = zone.name(), "searching Jira");
+        tracing::info!(connector = session.connector_id(), %jql, zone = zone.name(), "searching Jira");
 
         let renderer = self.renderer();
-        let mut walk = Walk {
-            previous: self.store.items(self.connector_id).await?,
-            ..Walk::default()
-        };
+        let mut walk = Walk::default();
         let fields = self.fields();
         // The pager borrows its own handle (cheap: the client is shared)
         // so `self` stays free for publishing between pages.
@@ -220,12 +191,12 @@ impl Run<'_> {
             self.opts.page_size,
         );
         while let Some(page) = pager.next_page().await? {
-            self.process_page(publisher.as_ref(), &renderer, &mut walk, page)
+            self.process_page(session, &renderer, &mut walk, page)
                 .await?;
             (self.progress)(JiraProgress {
                 pages: pager.requests(),
-                fetched: self.report.summary.scanned,
-                published: self.report.summary.published,
+                fetched: session.summary.scanned,
+                published: session.summary.published,
             });
         }
         self.report.pages += pager.requests();
@@ -233,56 +204,40 @@ impl Run<'_> {
         // One response is a snapshot; a walk over several pages is not.
         if pager.requests() > 1
             && !unreliable
-            && !self
-                .verify(&jql, publisher.as_ref(), &renderer, &mut walk)
-                .await?
+            && !self.verify(&jql, session, &renderer, &mut walk).await?
         {
             unreliable = true;
         }
         let mut watermark = walk.watermark;
         if unreliable {
             tracing::warn!(
-                connector = self.connector_id,
+                connector = session.connector_id(),
                 "results kept shifting while paging; the watermark stays where it was so the next run re-reads this window"
             );
             watermark = None;
         }
 
-        let due = self.opts.prune
-            || (self.opts.prune_every > 0
-                && (cursor.runs + 1).saturating_sub(cursor.last_prune_run)
-                    >= u64::from(self.opts.prune_every));
-        if due && self.prune(publisher.as_ref(), &renderer, &mut walk).await? {
-            cursor.last_prune_run = cursor.runs + 1;
-            cursor.last_prune_at = Some(Utc::now());
-            self.report.pruned = true;
-        }
+        let pruned = ctx.prune_due && self.prune(session, &renderer, &mut walk).await?;
+        self.report.pruned = pruned;
 
         let new_watermark = watermark.max(old_watermark);
         self.report.watermark = new_watermark;
-        if self.opts.dry_run {
-            return Ok(());
-        }
-        cursor.runs += 1;
         if watermark.is_some() && watermark == new_watermark {
-            cursor.keys_at_watermark = std::mem::take(&mut walk.keys_at_watermark);
+            ctx.cursor.keys_at_watermark = std::mem::take(&mut walk.keys_at_watermark);
         }
-        let cursor = serde_json::to_value(&cursor).unwrap_or(Value::Null);
-        self.store
-            .finish_run(
-                self.connector_id,
-                watermark,
-                &cursor,
-                self.report.summary.published as i64,
-            )
-            .await?;
-        Ok(())
+        Ok(WalkEnd {
+            watermark,
+            pruned,
+            partial_failure: None,
+        })
     }
+}
 
+impl JiraSource<'_> {
     /// Renders, publishes and records one page of search results.
     async fn process_page(
         &mut self,
-        publisher: Option<&Publisher>,
+        session: &mut Session<'_>,
         renderer: &Renderer,
         walk: &mut Walk,
         page: Vec<Value>,
@@ -290,52 +245,36 @@ impl Run<'_> {
         let mut candidates = Vec::new();
         for value in page {
             let Some((raw, updated)) = decode(value) else {
-                self.report.summary.skipped += 1;
+                session.summary.skipped += 1;
                 continue;
             };
             if walk.seen.get(&raw.key).is_some_and(|u| *u >= updated) {
                 continue; // seen already this run (overlap or restarted paging)
             }
             walk.seen.insert(raw.key.clone(), updated);
-            self.report.summary.scanned += 1;
+            session.summary.scanned += 1;
             let doc_id = renderer.doc_id(&raw.key);
-            let prev = walk.previous.get(&doc_id).filter(|p| !p.deleted);
-            if !self.opts.full && prev.is_some_and(|p| p.fingerprint == fingerprint(updated)) {
-                self.report.summary.unchanged += 1;
+            if session.precheck(&doc_id, &fingerprint(updated), self.opts.full)
+                == Precheck::Unchanged
+            {
                 walk.advance(updated, &raw.key);
                 continue;
             }
             candidates.push(Candidate { raw, updated });
         }
         let rendered = self.render_all(renderer, candidates).await?;
-        let mut to_publish: Vec<(Document, ItemRecord, String)> = Vec::new();
-        let mut touched: Vec<ItemRecord> = Vec::new();
+        let mut batch = Batch::default();
         for (doc, key) in rendered {
-            let record = ItemRecord {
-                doc_id: doc.id.clone(),
-                state: ItemState {
-                    fingerprint: fingerprint(doc.updated_at),
-                    content_hash: doc.content_hash.clone(),
-                    deleted: false,
-                },
-            };
-            let prev = walk.previous.get(&doc.id).filter(|p| !p.deleted);
-            if prev.is_some_and(|p| p.content_hash == doc.content_hash) {
-                // Touched but nothing indexed changed: remember the new
-                // `updated`, publish nothing.
-                self.report.summary.unchanged += 1;
-                walk.advance(doc.updated_at, &key);
-                touched.push(record);
-            } else {
-                to_publish.push((doc, record, key));
+            let updated = doc.updated_at;
+            let item = Item::new(doc, fingerprint(updated), key.clone());
+            if session.file(&mut batch, item) == Decision::Touch {
+                // Touched but nothing indexed changed: the new `updated`
+                // is recorded, nothing published.
+                walk.advance(updated, &key);
             }
         }
-        let acked = self.publish(publisher, &to_publish, touched).await?;
-        for i in acked {
-            let (doc, record, key) = &to_publish[i];
-            walk.advance(doc.updated_at, key);
-            walk.previous
-                .insert(record.doc_id.clone(), record.state.clone());
+        for item in session.publish(batch).await? {
+            walk.advance(item.doc.updated_at, &item.key);
         }
         Ok(())
     }
@@ -351,7 +290,7 @@ impl Run<'_> {
     async fn verify(
         &mut self,
         jql: &str,
-        publisher: Option<&Publisher>,
+        session: &mut Session<'_>,
         renderer: &Renderer,
         walk: &mut Walk,
     ) -> Result<bool, JiraSyncError> {
@@ -375,11 +314,11 @@ impl Run<'_> {
             }
             if !missed.is_empty() {
                 tracing::warn!(
-                    connector = self.connector_id,
+                    connector = session.connector_id(),
                     issues = missed.len(),
                     "the search walk missed issues that moved while it paged; fetching them"
                 );
-                self.fetch_keys(&missed, publisher, renderer, walk).await?;
+                self.fetch_keys(&missed, session, renderer, walk).await?;
             }
         }
         Ok(false)
@@ -390,7 +329,7 @@ impl Run<'_> {
     async fn fetch_keys(
         &mut self,
         keys: &[String],
-        publisher: Option<&Publisher>,
+        session: &mut Session<'_>,
         renderer: &Renderer,
         walk: &mut Walk,
     ) -> Result<(), JiraSyncError> {
@@ -405,7 +344,7 @@ impl Run<'_> {
                 self.opts.page_size,
             );
             while let Some(page) = pager.next_page().await? {
-                self.process_page(publisher, renderer, walk, page).await?;
+                self.process_page(session, renderer, walk, page).await?;
             }
             self.report.pages += pager.requests();
         }
@@ -520,31 +459,12 @@ impl Run<'_> {
         Ok(())
     }
 
-    /// Publishes and records the batch (plus `touched`), counting it in the
-    /// summary; returns the acknowledged indexes.
-    async fn publish(
-        &mut self,
-        publisher: Option<&Publisher>,
-        batch: &[(Document, ItemRecord, String)],
-        touched: Vec<ItemRecord>,
-    ) -> Result<Vec<usize>, JiraSyncError> {
-        publish_and_record(
-            publisher,
-            self.store,
-            self.connector_id,
-            &mut self.report.summary,
-            batch,
-            touched,
-        )
-        .await
-    }
-
     /// Lists every key in scope (no fields) and tombstones recorded issues
     /// that are gone or out of scope. Returns false when the listing could
     /// not be trusted (and nothing was tombstoned).
     async fn prune(
         &mut self,
-        publisher: Option<&Publisher>,
+        session: &mut Session<'_>,
         renderer: &Renderer,
         walk: &mut Walk,
     ) -> Result<bool, JiraSyncError> {
@@ -570,7 +490,7 @@ impl Run<'_> {
         self.report.pages += pager.requests();
         if pager.unreliable() {
             tracing::warn!(
-                connector = self.connector_id,
+                connector = session.connector_id(),
                 "the key listing kept shifting; no tombstones this run"
             );
             return Ok(false);
@@ -578,52 +498,30 @@ impl Run<'_> {
         let now = Utc::now();
         // Listed but recorded as deleted (made visible again, moved back into
         // scope: neither bumps `updated`) or never recorded: fetch and publish.
-        let revive = revivals(&listed, &walk.previous, &walk.seen, |k| renderer.doc_id(k));
-        let mut gone: Vec<String> = walk
-            .previous
-            .iter()
-            .filter(|(id, p)| !p.deleted && !alive.contains(*id))
-            .map(|(id, _)| id.clone())
-            .collect();
-        gone.sort();
-        let batch: Vec<(Document, ItemRecord, String)> = gone
-            .iter()
-            .map(|id| {
-                let doc = Document::tombstone(id.clone(), renderer.source.clone(), now);
-                let record = ItemRecord {
-                    doc_id: id.clone(),
-                    state: ItemState {
-                        fingerprint: String::new(),
-                        content_hash: doc.content_hash.clone(),
-                        deleted: true,
-                    },
-                };
-                (doc, record, id.clone())
-            })
-            .collect();
+        let revive = revivals(&listed, &session.previous, &walk.seen, |k| {
+            renderer.doc_id(k)
+        });
+        let batch = Batch {
+            publish: decision::vanished(&session.previous, |id| alive.contains(id))
+                .into_iter()
+                .map(|id| Item::tombstone(id.clone(), renderer.source.clone(), now, id))
+                .collect(),
+            touched: Vec::new(),
+        };
         tracing::info!(
-            connector = self.connector_id,
+            connector = session.connector_id(),
             alive = alive.len(),
-            tombstones = batch.len(),
+            tombstones = batch.publish.len(),
             "pruned against the key listing"
         );
-        let acked = self.publish(publisher, &batch, Vec::new()).await?;
-        self.report.summary.tombstones += if publisher.is_some() {
-            acked.len() as u64
-        } else {
-            batch.len() as u64
-        };
-        for i in acked {
-            walk.previous
-                .insert(batch[i].1.doc_id.clone(), batch[i].1.state.clone());
-        }
+        session.publish(batch).await?;
         if !revive.is_empty() {
             tracing::info!(
-                connector = self.connector_id,
+                connector = session.connector_id(),
                 issues = revive.len(),
                 "listed issues recorded as deleted or never published; fetching them"
             );
-            self.fetch_keys(&revive, publisher, renderer, walk).await?;
+            self.fetch_keys(&revive, session, renderer, walk).await?;
         }
         Ok(true)
     }

@@ -7,8 +7,9 @@ use chrono::{DateTime, Utc};
 use regex::Regex;
 use serde_json::{json, Map, Value};
 use tributary_core::config::JiraFlavor;
-use tributary_core::document::TextFormat;
-use tributary_core::{Body, Document, Link, SourceRef, SCHEMA_VERSION};
+use tributary_core::{Document, Link, SourceRef};
+
+use crate::sync::DocumentBuilder;
 
 use super::adf::adf_to_text;
 use super::model::{parse_jira_time, Comment, RawIssue, User};
@@ -171,29 +172,18 @@ impl Renderer {
         }
 
         let links = self.links(issue, &text, urls);
-        let mut doc = Document {
-            schema_version: SCHEMA_VERSION,
-            id: self.doc_id(&issue.key),
-            source: self.source.clone(),
-            title: f
-                .summary
-                .clone()
-                .filter(|s| !s.trim().is_empty())
-                .unwrap_or_else(|| issue.key.clone()),
-            url: Some(format!("{}browse/{}", self.base_url, issue.key)),
-            body: Body {
-                format: TextFormat::Markdown,
-                text,
-                sections: Vec::new(),
-            },
-            metadata,
-            links,
-            updated_at: updated,
-            deleted: false,
-            content_hash: String::new(),
-            chunks: Vec::new(),
-        };
-        doc.content_hash = doc.compute_content_hash();
+        let title = f
+            .summary
+            .clone()
+            .filter(|s| !s.trim().is_empty())
+            .unwrap_or_else(|| issue.key.clone());
+        let doc = DocumentBuilder::new(self.doc_id(&issue.key), self.source.clone(), updated)
+            .title(title)
+            .url(Some(format!("{}browse/{}", self.base_url, issue.key)))
+            .markdown(text)
+            .metadata(metadata)
+            .links(links)
+            .build();
         Rendered {
             doc,
             unknown_nodes: unknown,

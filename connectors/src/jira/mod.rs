@@ -2,7 +2,7 @@
 //!
 //! `pager` walks search results (token or offset pages), `adf` and `wiki`
 //! turn rich text into markdown-ish text, `issue` builds the Document,
-//! `connector` decides what changed and publishes it.
+//! `connector` is Jira as a source of the sync driver (`crate::sync`).
 
 mod adf;
 mod api;

@@ -5,7 +5,7 @@ use std::time::Duration;
 use tributary_core::config::{JiraConfig, JiraFlavor};
 
 use super::jql;
-use crate::atlassian::{Auth, ClientSettings, RetryPolicy};
+use crate::atlassian::{Auth, ClientSettings, HttpSettings};
 
 #[derive(Debug, Clone)]
 pub struct JiraSyncOptions {
@@ -67,19 +67,7 @@ impl JiraSyncOptions {
             prune_every: cfg.prune_every,
             time_zone: cfg.time_zone.clone(),
             epic_link_field: cfg.epic_link_field.clone(),
-            http: ClientSettings {
-                base_url,
-                auth,
-                max_concurrent_requests: cfg.max_concurrent_requests.max(1),
-                request_timeout: Duration::from_secs(cfg.request_timeout_secs.max(1)),
-                connect_timeout: Duration::from_secs(cfg.connect_timeout_secs.max(1)),
-                retry: RetryPolicy {
-                    max_retries: cfg.max_retries,
-                    max_backoff: Duration::from_secs(cfg.max_backoff_secs.max(1)),
-                    max_retry_after: Duration::from_secs(cfg.max_retry_after_secs),
-                    ..RetryPolicy::default()
-                },
-            },
+            http: HttpSettings::from(cfg).client(base_url, auth),
             full: false,
             prune: false,
             dry_run: false,

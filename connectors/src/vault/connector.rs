@@ -1,22 +1,26 @@
-//! One vault sync run: find what changed since the last acknowledged run,
-//! publish it (plus tombstones for deleted notes), record only what Kafka
-//! acknowledged, and move the watermark only if everything was.
+//! The vault as a [`Source`] of the sync driver: walk the folder, render
+//! every new or changed note, tombstone the ones gone. The driver does the
+//! rest (run lifecycle, recording only what Kafka acknowledged, moving the
+//! watermark only if everything was).
 
 use std::collections::HashSet;
 use std::path::PathBuf;
-use std::time::Instant;
 
-use chrono::{DateTime, Utc};
-use serde_json::json;
+use chrono::Utc;
+use serde::{Deserialize, Serialize};
 use tributary_core::config::KafkaConfig;
 use tributary_core::{Document, SourceRef};
 
 use super::document::{note_document, NoteDocument};
-use super::scan::{scan, ScanError};
+use super::rel_path::rel_path_text;
+use super::scan::{note_at, scan, Found, ScanError, VaultFile};
 use super::skip::{self, SkipReason};
-use crate::publish::{publish_and_record, Incomplete, PublishError, Publisher};
-use crate::state::{ItemRecord, ItemState, SyncStateStore};
+use crate::state::SyncStateStore;
 use crate::summary::SyncSummary;
+use crate::sync::decision::{self, Precheck};
+use crate::sync::{
+    self, Batch, Item, RunSpec, Session, SinkChoice, Source, SyncError, WalkContext, WalkEnd,
+};
 
 pub const KIND: &str = "vault";
 
@@ -37,13 +41,17 @@ pub enum VaultSyncError {
     #[error(transparent)]
     Scan(#[from] ScanError),
     #[error(transparent)]
-    Publish(#[from] PublishError),
-    #[error("connector state in PostgreSQL: {0}")]
-    State(#[from] sqlx::Error),
-    #[error(transparent)]
-    Incomplete(#[from] Incomplete),
+    Sync(#[from] SyncError),
     #[error("blocking task failed: {0}")]
     Join(#[from] tokio::task::JoinError),
+}
+
+/// The vault's own cursor fields.
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct VaultCursor {
+    /// Notes found by the last full scan.
+    files: u64,
 }
 
 /// Runs one sync. On any error the run is recorded as failed and the
@@ -53,61 +61,76 @@ pub async fn sync(
     kafka: &KafkaConfig,
     store: &SyncStateStore,
 ) -> Result<SyncSummary, VaultSyncError> {
-    let started = Instant::now();
-    let connector_id = format!("{KIND}:{}", opts.instance);
-    let mut summary = SyncSummary {
-        connector_id: connector_id.clone(),
-        dry_run: opts.dry_run,
-        ..SyncSummary::default()
-    };
-    if opts.dry_run {
-        run(opts, kafka, store, &connector_id, &mut summary).await?;
-    } else {
-        store.begin_run(&connector_id, KIND).await?;
-        if let Err(err) = run(opts, kafka, store, &connector_id, &mut summary).await {
-            store
-                .fail_run(&connector_id, &err.to_string(), summary.published as i64)
-                .await?;
-            return Err(err);
-        }
-    }
-    summary.duration = started.elapsed();
+    let mut source = VaultSource::new(opts);
+    let spec = source.spec();
+    let (summary, _) = sync::run(&mut source, &spec, store, SinkChoice::Kafka(kafka)).await?;
     Ok(summary)
 }
 
-async fn run(
-    opts: &VaultSyncOptions,
-    kafka: &KafkaConfig,
-    store: &SyncStateStore,
-    connector_id: &str,
-    summary: &mut SyncSummary,
-) -> Result<(), VaultSyncError> {
-    // Connect first: a dead broker is reported before any work is done.
-    let publisher = if opts.dry_run {
-        None
-    } else {
-        Some(Publisher::connect(kafka)?)
-    };
-    let root = opts.root.clone();
-    let scanned = tokio::task::spawn_blocking(move || scan(&root)).await??;
-    summary.scanned = scanned.files.len() as u64;
-    summary.skipped = scanned.skipped.len() as u64;
-    let previous = store.items(connector_id).await?;
+/// What one run looks at.
+#[derive(Debug, Clone)]
+pub enum Scope {
+    /// The whole vault: every note read if changed, every vanished one
+    /// tombstoned.
+    All,
+    /// These paths only (absolute, under the canonical root), as named by
+    /// file-system notifications: each is read (always: a notification
+    /// says it changed, even when size and mtime do not), tombstoned if
+    /// gone, or refused as a scan would refuse it.
+    Notes(Vec<PathBuf>),
+}
 
-    let source = SourceRef {
-        kind: KIND.into(),
-        instance: opts.instance.clone(),
-    };
-    let mut seen = HashSet::with_capacity(scanned.files.len());
-    let mut to_publish: Vec<(Document, ItemRecord, ())> = Vec::new();
-    let mut touched: Vec<ItemRecord> = Vec::new();
-    for file in &scanned.files {
-        let doc_id = Document::make_id(KIND, &opts.instance, &file.rel_path);
-        seen.insert(doc_id.clone());
-        let prev = previous.get(&doc_id).filter(|p| !p.deleted);
-        if prev.is_some_and(|p| p.fingerprint == file.fingerprint()) {
-            summary.unchanged += 1;
-            continue;
+pub struct VaultSource<'a> {
+    opts: &'a VaultSyncOptions,
+    source: SourceRef,
+    scope: Scope,
+}
+
+impl<'a> VaultSource<'a> {
+    pub fn new(opts: &'a VaultSyncOptions) -> Self {
+        VaultSource {
+            opts,
+            source: SourceRef {
+                kind: KIND.into(),
+                instance: opts.instance.clone(),
+            },
+            scope: Scope::All,
+        }
+    }
+
+    pub fn with_scope(mut self, scope: Scope) -> Self {
+        self.scope = scope;
+        self
+    }
+
+    pub fn spec(&self) -> RunSpec {
+        RunSpec {
+            kind: KIND,
+            instance: self.opts.instance.clone(),
+            dry_run: self.opts.dry_run,
+            // Every scan lists every note: deletions are found each run.
+            prune: false,
+            prune_every: 0,
+        }
+    }
+
+    pub fn doc_id(&self, rel_path: &str) -> String {
+        Document::make_id(KIND, &self.opts.instance, rel_path)
+    }
+
+    /// Reads and renders one note found by a walk, unless its size and
+    /// mtime say it is the version already acknowledged, and files it.
+    async fn note(
+        &self,
+        session: &mut Session<'_>,
+        batch: &mut Batch<()>,
+        file: &VaultFile,
+        force: bool,
+    ) -> Result<(), VaultSyncError> {
+        let doc_id = self.doc_id(&file.rel_path);
+        let fingerprint = file.fingerprint();
+        if session.precheck(&doc_id, &fingerprint, force) == Precheck::Unchanged {
+            return Ok(());
         }
         let bytes = match tokio::fs::read(&file.abs_path).await {
             Ok(b) => b,
@@ -116,70 +139,147 @@ async fn run(
                     error: err.to_string(),
                 };
                 skip::log(&file.rel_path, &reason);
-                summary.skipped += 1;
-                continue;
+                session.summary.skipped += 1;
+                return Ok(());
             }
         };
-        let doc = match note_document(&source, doc_id.clone(), file, &bytes, opts.max_note_bytes)? {
-            NoteDocument::Publish(doc) => *doc,
+        let rendered = note_document(&self.source, doc_id, file, &bytes, self.opts.max_note_bytes)
+            .map_err(SyncError::from)?;
+        match rendered {
+            NoteDocument::Publish(doc) => {
+                session.file(batch, Item::new(*doc, fingerprint, ()));
+            }
             NoteDocument::Skip(reason) => {
+                // Keeps its last published version (no tombstone).
                 skip::log(&file.rel_path, &reason);
-                summary.skipped += 1;
-                continue;
+                session.summary.skipped += 1;
             }
-        };
-        let record = ItemRecord {
-            doc_id,
-            state: ItemState {
-                fingerprint: file.fingerprint(),
-                content_hash: doc.content_hash.clone(),
-                deleted: false,
-            },
-        };
-        if prev.is_some_and(|p| p.content_hash == doc.content_hash) {
-            // Touched but identical: remember the new mtime, publish nothing.
-            summary.unchanged += 1;
-            touched.push(record);
-        } else {
-            to_publish.push((doc, record, ()));
         }
+        Ok(())
     }
-    let now = Utc::now();
-    for (doc_id, _) in previous
-        .iter()
-        .filter(|(id, p)| !p.deleted && !seen.contains(*id))
-    {
-        let doc = Document::tombstone(doc_id.clone(), source.clone(), now);
-        let record = ItemRecord {
-            doc_id: doc_id.clone(),
-            state: ItemState {
-                fingerprint: String::new(),
-                content_hash: doc.content_hash.clone(),
-                deleted: true,
-            },
-        };
-        summary.tombstones += 1;
-        to_publish.push((doc, record, ()));
+}
+
+impl VaultSource<'_> {
+    /// The whole vault.
+    async fn walk_all(
+        &self,
+        session: &mut Session<'_>,
+        ctx: &mut WalkContext<VaultCursor>,
+    ) -> Result<Vec<Item<()>>, VaultSyncError> {
+        let root = self.opts.root.clone();
+        let scanned = tokio::task::spawn_blocking(move || scan(&root)).await??;
+        session.summary.scanned = scanned.files.len() as u64;
+        session.summary.skipped = scanned.skipped.len() as u64;
+        let mut seen = HashSet::with_capacity(scanned.files.len());
+        let mut batch = Batch::default();
+        for file in &scanned.files {
+            seen.insert(self.doc_id(&file.rel_path));
+            self.note(session, &mut batch, file, false).await?;
+        }
+        // A deleted note, or one the walk no longer accepts (a symlink now).
+        let now = Utc::now();
+        for id in decision::vanished(&session.previous, |id| seen.contains(id)) {
+            batch
+                .publish
+                .push(Item::tombstone(id, self.source.clone(), now, ()));
+        }
+        ctx.cursor.files = scanned.files.len() as u64;
+        Ok(session.publish(batch).await?)
     }
 
-    if publisher.is_none() {
-        // Dry run: report what would be published.
-        summary.published = to_publish.len() as u64;
-        return Ok(());
+    /// The named paths only; `None` when one of them needs the whole vault
+    /// to be judged (see [`note_at`]).
+    async fn walk_notes(
+        &self,
+        session: &mut Session<'_>,
+        paths: &[PathBuf],
+    ) -> Result<Option<Vec<Item<()>>>, VaultSyncError> {
+        let root_error = |source| ScanError::Root {
+            path: self.opts.root.clone(),
+            source,
+        };
+        let root = self.opts.root.canonicalize().map_err(root_error)?;
+        let mut found = Vec::with_capacity(paths.len());
+        for path in paths {
+            let Some(entry) = note_at(&root, path) else {
+                return Ok(None);
+            };
+            found.push(entry);
+        }
+        let mut batch = Batch::default();
+        let now = Utc::now();
+        for entry in found {
+            let gone = match entry {
+                Found::Note(file) => {
+                    session.summary.scanned += 1;
+                    self.note(session, &mut batch, &file, true).await?;
+                    continue;
+                }
+                Found::Other => continue,
+                // Refused now (a symlink, a FIFO): gone from the vault, as
+                // a scan would see it.
+                Found::Refused(skipped) => {
+                    session.summary.skipped += 1;
+                    skipped.path
+                }
+                Found::Missing(rel_path) => rel_path,
+            };
+            let id = self.doc_id(&gone);
+            if decision::needs_tombstone(session.previous.get(&id)) {
+                batch
+                    .publish
+                    .push(Item::tombstone(id, self.source.clone(), now, ()));
+            }
+        }
+        // A vault that vanished makes every note look deleted: no
+        // tombstone then (checked after the notes were looked at).
+        if batch.publish.iter().any(|i| i.doc.deleted) {
+            std::fs::metadata(&root).map_err(root_error)?;
+        }
+        Ok(Some(session.publish(batch).await?))
     }
-    let acked = publish_and_record::<VaultSyncError, ()>(
-        publisher.as_ref(),
-        store,
-        connector_id,
-        summary,
-        &to_publish,
-        touched,
-    )
-    .await?;
-    let watermark: Option<DateTime<Utc>> = acked.iter().map(|&i| to_publish[i].0.updated_at).max();
-    let cursor = json!({ "files": summary.scanned });
-    store
-        .finish_run(connector_id, watermark, &cursor, summary.published as i64)
-        .await?;
-    Ok(())
+}
+
+impl Source for VaultSource<'_> {
+    type Cursor = VaultCursor;
+    type Error = VaultSyncError;
+
+    fn only_items(&self) -> Option<Vec<String>> {
+        match &self.scope {
+            Scope::All => None,
+            Scope::Notes(paths) => {
+                let root = self.opts.root.canonicalize().ok()?;
+                let ids = paths
+                    .iter()
+                    .map(|p| {
+                        let rel = p.strip_prefix(&root).ok()?;
+                        let (text, encoded) = rel_path_text(rel);
+                        (!encoded).then(|| self.doc_id(&text))
+                    })
+                    .collect::<Option<Vec<String>>>()?;
+                Some(ids)
+            }
+        }
+    }
+
+    async fn walk(
+        &mut self,
+        session: &mut Session<'_>,
+        ctx: &mut WalkContext<VaultCursor>,
+    ) -> Result<WalkEnd, VaultSyncError> {
+        let acked = match &self.scope {
+            Scope::All => self.walk_all(session, ctx).await?,
+            Scope::Notes(paths) => match self.walk_notes(session, paths).await? {
+                Some(acked) => acked,
+                // `only_items` said so too: every item is loaded.
+                None => self.walk_all(session, ctx).await?,
+            },
+        };
+        Ok(WalkEnd {
+            watermark: acked.iter().map(|i| i.doc.updated_at).max(),
+            // A full walk looks for deletions every time.
+            pruned: matches!(self.scope, Scope::All),
+            partial_failure: None,
+        })
+    }
 }

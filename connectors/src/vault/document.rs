@@ -4,8 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value};
-use tributary_core::document::TextFormat;
-use tributary_core::{Body, Document, SourceRef, SCHEMA_VERSION};
+use tributary_core::{Document, SourceRef};
 
 use super::cap::{fit, Fit};
 use super::decode::{decode, Decoded};
@@ -13,6 +12,7 @@ use super::note::{parse_note, ParsedNote};
 use super::scan::VaultFile;
 use super::skip::SkipReason;
 use crate::publish::PublishError;
+use crate::sync::DocumentBuilder;
 
 #[derive(Debug)]
 pub enum NoteDocument {
@@ -95,26 +95,12 @@ fn to_document(
         // The text holds U+FFFD where the file had bytes that are not UTF-8.
         metadata.insert("invalid_utf8".into(), Value::Bool(true));
     }
-    let mut doc = Document {
-        schema_version: SCHEMA_VERSION,
-        id,
-        source: source.clone(),
-        title: note.title,
-        url: None,
-        body: Body {
-            format: TextFormat::Markdown,
-            text: note.body,
-            sections: Vec::new(),
-        },
-        metadata,
-        links: note.links,
-        updated_at: note.updated.unwrap_or(mtime),
-        deleted: false,
-        content_hash: String::new(),
-        chunks: Vec::new(),
-    };
-    doc.content_hash = doc.compute_content_hash();
-    doc
+    DocumentBuilder::new(id, source.clone(), note.updated.unwrap_or(mtime))
+        .title(note.title)
+        .markdown(note.body)
+        .metadata(metadata)
+        .links(note.links)
+        .build()
 }
 
 #[cfg(test)]

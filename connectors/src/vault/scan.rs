@@ -83,6 +83,101 @@ fn symlink_reason(root: &Path, link: &Path) -> Option<SkipReason> {
     })
 }
 
+/// What one entry of the vault is.
+#[derive(Debug)]
+pub enum Found {
+    Note(VaultFile),
+    /// Named like a note but refused (a symlink, a FIFO, unreadable).
+    Refused(Skipped),
+    /// No note's business (a folder, an image, a link to one).
+    Other,
+    /// Nothing is there (deleted, or moved away); the id text of the path.
+    Missing(String),
+}
+
+/// The walk's verdict on one entry, from its own (not followed) type.
+fn classify(
+    root: &Path,
+    path: &Path,
+    rel_path: String,
+    file_type: std::fs::FileType,
+    metadata: impl FnOnce() -> Result<std::fs::Metadata, String>,
+) -> Found {
+    if file_type.is_symlink() {
+        return match symlink_reason(root, path) {
+            Some(reason) => Found::Refused(Skipped::new(rel_path, reason)),
+            None => Found::Other,
+        };
+    }
+    if file_type.is_dir() || !is_note_name(path) {
+        return Found::Other;
+    }
+    if !file_type.is_file() {
+        return Found::Refused(Skipped::new(rel_path, SkipReason::NotAFile));
+    }
+    let meta = match metadata() {
+        Ok(m) => m,
+        Err(error) => {
+            return Found::Refused(Skipped::new(rel_path, SkipReason::Unreadable { error }));
+        }
+    };
+    let mtime_ns = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos() as i128);
+    Found::Note(VaultFile {
+        rel_path,
+        abs_path: path.to_path_buf(),
+        size: meta.len(),
+        mtime_ns,
+    })
+}
+
+/// One path as the walk would see it, for the watch mode: `root` is the
+/// canonical vault root, `path` a path under it. `None`: the walk's answer
+/// depends on the rest of the vault (a name that needed encoding may clash
+/// with another note's), so only a full scan can tell.
+pub fn note_at(root: &Path, path: &Path) -> Option<Found> {
+    let Ok(rel) = path.strip_prefix(root) else {
+        return Some(Found::Other);
+    };
+    if rel.iter().any(is_hidden) || rel.as_os_str().is_empty() {
+        return Some(Found::Other);
+    }
+    let (rel_path, was_encoded) = rel_path_text(rel);
+    if was_encoded {
+        return None;
+    }
+    // A note under a symlinked folder is not in the walk either.
+    let mut dir = root.to_path_buf();
+    if let Some(parent) = rel.parent() {
+        for part in parent.iter() {
+            dir.push(part);
+            match std::fs::symlink_metadata(&dir) {
+                Ok(meta) if meta.file_type().is_dir() => {}
+                Ok(_) => return Some(Found::Other),
+                Err(_) => return Some(Found::Missing(rel_path)),
+            }
+        }
+    }
+    let meta = match std::fs::symlink_metadata(path) {
+        Ok(meta) => meta,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+            return Some(Found::Missing(rel_path))
+        }
+        Err(err) => {
+            let reason = SkipReason::Unreadable {
+                error: err.to_string(),
+            };
+            return Some(Found::Refused(Skipped::new(rel_path, reason)));
+        }
+    };
+    Some(classify(root, path, rel_path, meta.file_type(), || {
+        std::fs::metadata(path).map_err(|e| e.to_string())
+    }))
+}
+
 pub fn scan(root: &Path) -> Result<ScanResult, ScanError> {
     let root = root.canonicalize().map_err(|source| ScanError::Root {
         path: root.to_path_buf(),
@@ -125,42 +220,15 @@ pub fn scan(root: &Path) -> Result<ScanResult, ScanError> {
             continue;
         };
         let (rel_path, was_encoded) = rel_path_text(rel);
-        let file_type = entry.file_type();
-        if file_type.is_symlink() {
-            if let Some(reason) = symlink_reason(&root, path) {
-                result.skipped.push(Skipped::new(rel_path, reason));
-            }
-            continue;
-        }
-        if file_type.is_dir() || !is_note_name(path) {
-            continue;
-        }
-        if !file_type.is_file() {
-            result
-                .skipped
-                .push(Skipped::new(rel_path, SkipReason::NotAFile));
-            continue;
-        }
-        let meta = match entry.metadata() {
-            Ok(m) => m,
-            Err(err) => {
-                let reason = SkipReason::Unreadable {
-                    error: err.to_string(),
-                };
-                result.skipped.push(Skipped::new(rel_path, reason));
+        let file = match classify(&root, path, rel_path, entry.file_type(), || {
+            entry.metadata().map_err(|e| e.to_string())
+        }) {
+            Found::Note(file) => file,
+            Found::Refused(skipped) => {
+                result.skipped.push(skipped);
                 continue;
             }
-        };
-        let mtime_ns = meta
-            .modified()
-            .ok()
-            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-            .map_or(0, |d| d.as_nanos() as i128);
-        let file = VaultFile {
-            rel_path,
-            abs_path: path.to_path_buf(),
-            size: meta.len(),
-            mtime_ns,
+            Found::Other | Found::Missing(_) => continue,
         };
         if was_encoded {
             encoded.push(file);
@@ -337,6 +405,54 @@ mod tests {
 
         let again = scan(root).unwrap();
         assert_eq!(names(&again), names(&first));
+    }
+
+    #[test]
+    fn one_path_is_judged_as_the_walk_judges_it() {
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("secret.md"), "top secret").unwrap();
+        let vault = tempfile::tempdir().unwrap();
+        let root = vault.path().canonicalize().unwrap();
+        std::fs::create_dir_all(root.join("sub")).unwrap();
+        std::fs::create_dir_all(root.join(".trash")).unwrap();
+        std::fs::write(root.join("sub/a.md"), "a").unwrap();
+        std::fs::write(root.join(".trash/old.md"), "old").unwrap();
+        std::os::unix::fs::symlink(outside.path().join("secret.md"), root.join("leak.md")).unwrap();
+        std::os::unix::fs::symlink(root.join("sub"), root.join("alias")).unwrap();
+
+        match note_at(&root, &root.join("sub/a.md")) {
+            Some(Found::Note(file)) => {
+                let walked = scan(&root).unwrap();
+                let same = walked
+                    .files
+                    .iter()
+                    .find(|f| f.rel_path == "sub/a.md")
+                    .unwrap();
+                assert_eq!(file.fingerprint(), same.fingerprint());
+                assert_eq!(file.abs_path, same.abs_path);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            note_at(&root, &root.join("gone.md")),
+            Some(Found::Missing(rel)) if rel == "gone.md"
+        ));
+        assert!(matches!(
+            note_at(&root, &root.join("leak.md")),
+            Some(Found::Refused(Skipped {
+                reason: SkipReason::SymlinkLeavesVault { .. },
+                ..
+            }))
+        ));
+        assert!(matches!(
+            note_at(&root, &root.join(".trash/old.md")),
+            Some(Found::Other)
+        ));
+        assert!(matches!(
+            note_at(&root, &root.join("alias/a.md")),
+            Some(Found::Other)
+        ));
+        assert!(note_at(&root, &root.join(OsStr::from_bytes(b"caf\xe9.md"))).is_none());
     }
 
     #[test]

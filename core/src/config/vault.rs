@@ -17,6 +17,12 @@ pub struct VaultConfig {
     /// 1 MB message limit for the key and headers; raise it together with
     /// Kafka's limits.
     pub max_note_bytes: usize,
+    /// `sync vault --watch`: a full rescan every this many seconds catches
+    /// what file-system notifications missed (at least 1).
+    pub rescan_secs: u64,
+    /// `sync vault --watch`: quiet time per file before its change is
+    /// published, in milliseconds (an editor's save is several writes).
+    pub debounce_ms: u64,
 }
 
 impl Default for VaultConfig {
@@ -25,6 +31,8 @@ impl Default for VaultConfig {
             path: None,
             instance: "default".into(),
             max_note_bytes: 900_000,
+            rescan_secs: 300,
+            debounce_ms: 50,
         }
     }
 }
