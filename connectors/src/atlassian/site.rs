@@ -68,7 +68,7 @@ impl From<&ConfluenceConfig> for HttpSettings {
 
 #[cfg(test)]
 mod tests {
-    use tributary_core::secret::Secret;
+    use tributary_core::secret::SecretString;
 
     use super::*;
 
@@ -86,7 +86,7 @@ mod tests {
         };
         assert_eq!(HttpSettings::from(&jira), HttpSettings::from(&confluence));
         let auth = Auth::Bearer {
-            token: Secret::new("t"),
+            token: SecretString::from("t"),
             origin: "test".into(),
         };
         let client = HttpSettings::from(&jira).client("https://x".into(), auth);
