@@ -11,8 +11,7 @@ use tributary_core::secret::Secret;
 
 use crate::chunk::ChunkerConfig;
 use crate::embed::{
-    EmbedError, Embedder, HttpEmbedder, HttpEmbedderSettings, MiniLmEmbedder, OnnxEmbedder,
-    OnnxSettings,
+    EmbedError, Embedder, HttpEmbedder, HttpEmbedderSettings, OnnxEmbedder, OnnxSettings,
 };
 use crate::pipeline::{Pipeline, SharedCounter};
 use crate::registry::Registry;
@@ -25,15 +24,6 @@ use crate::token_estimate::EstimatedTokens;
 pub struct EmbedderParts {
     pub embedder: Arc<dyn Embedder>,
     pub counter: SharedCounter,
-}
-
-impl From<MiniLmEmbedder> for EmbedderParts {
-    fn from(embedder: MiniLmEmbedder) -> Self {
-        EmbedderParts {
-            counter: Arc::new(embedder.counting_tokenizer().clone()),
-            embedder: Arc::new(embedder),
-        }
-    }
 }
 
 impl From<OnnxEmbedder> for EmbedderParts {
@@ -62,9 +52,6 @@ pub fn onnx_settings(cfg: &EmbedderConfig) -> OnnxSettings {
 pub async fn load_embedder(cfg: &EmbedderConfig) -> Result<EmbedderParts, EmbedError> {
     match cfg.backend {
         EmbedderBackend::Onnx => OnnxEmbedder::load(&onnx_settings(cfg)).map(Into::into),
-        EmbedderBackend::Candle => {
-            MiniLmEmbedder::load(&cfg.model_dir, cfg.max_seq_len, cfg.batch_size).map(Into::into)
-        }
         EmbedderBackend::Http => {
             let settings = HttpEmbedderSettings {
                 url: cfg.url.clone(),

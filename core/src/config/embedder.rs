@@ -53,8 +53,6 @@ pub enum EmbedderBackend {
     #[default]
     #[serde(alias = "minilm")]
     Onnx,
-    /// all-MiniLM-L6-v2 run in-process on the CPU with candle.
-    Candle,
     /// An OpenAI-compatible embeddings server (TEI, vLLM, Ollama, OpenAI).
     Http,
 }

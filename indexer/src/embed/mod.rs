@@ -4,13 +4,11 @@
 
 mod http;
 mod length_batches;
-mod minilm;
 mod onnx;
 mod onnx_runtime;
 pub mod pooling;
 
 pub use http::{HttpEmbedder, HttpEmbedderSettings};
-pub use minilm::MiniLmEmbedder;
 pub use onnx::{OnnxEmbedder, OnnxSettings};
 
 #[derive(Debug, thiserror::Error)]
