@@ -76,6 +76,10 @@ pub enum Command {
         after_help = "Exit codes:\n  0  published, or nothing changed\n  2  starving: nothing indexed to work on (see the message)\n  1  failure"
     )]
     Dispatch(DispatchArgs),
+    /// Benchmark: the configured embedder's raw speed on a vault's chunks
+    /// (what `make bench` measures the indexer against).
+    #[command(hide = true)]
+    BenchEmbed(BenchEmbedArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -156,6 +160,30 @@ pub struct IndexArgs {
     /// (for CronJobs, demos and tests). Without it, run until SIGTERM.
     #[arg(long)]
     pub until_idle: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchEmbedArgs {
+    /// Vault whose notes are chunked the way the indexer chunks them.
+    #[arg(long)]
+    pub vault: PathBuf,
+    /// Batch sizes to time, comma-separated (default: embedder.batch_size).
+    #[arg(long, value_delimiter = ',')]
+    pub batch_sizes: Vec<usize>,
+    /// Timed runs per batch size (after one untimed warm-up run).
+    #[arg(long, default_value_t = 3)]
+    pub runs: usize,
+    /// Write the chunk texts as JSON lines ({"text": ...}), for other
+    /// embedders to run on the same chunks.
+    #[arg(long)]
+    pub dump_chunks: Option<PathBuf>,
+    /// Write the chunks with their vectors (5 decimals) as a JSON fixture.
+    #[arg(long)]
+    pub dump_vectors: Option<PathBuf>,
+    /// A fixture written by --dump-vectors: embed its chunks and report the
+    /// cosine of each vector to the fixture's (min and mean, JSON on stdout).
+    #[arg(long)]
+    pub reference: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

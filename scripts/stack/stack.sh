@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole local stack: Kafka, PostgreSQL, the embedding model.
 #   stack.sh up | down | status
-# Prints shell exports (KAFKA_BROKERS, DATABASE_URL, TRIBUTARY_MODEL_DIR) on
+# Prints shell exports (KAFKA_BROKERS, DATABASE_URL, TRIBUTARY_MODEL_DIR,
+# ORT_DYLIB_PATH) on
 # `env` so Makefile targets and tests agree on where things are.
 source "$(dirname "$0")/common.sh"
 here=$(dirname "$0")
@@ -13,6 +14,7 @@ case "${1:-}" in
         echo "export KAFKA_BROKERS=127.0.0.1:$KAFKA_PORT"
         echo "export DATABASE_URL=$("$here/postgres.sh" url)"
         echo "export TRIBUTARY_MODEL_DIR=$MODEL_HOME"
+        echo "export ORT_DYLIB_PATH=$("$here/model.sh" ort-path)"
         ;;
     *) echo "usage: $0 up|down|status|env" >&2; exit 2 ;;
 esac

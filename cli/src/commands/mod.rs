@@ -1,6 +1,7 @@
 //! One module per subcommand; each turns parsed arguments and the loaded
 //! configuration into library calls and prints the result.
 
+mod bench_embed;
 mod dispatch;
 pub mod dlq;
 mod index;
@@ -28,6 +29,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Status(args) => status::run(&config, args).await,
         Command::Dlq(cmd) => dlq::run(&config, cmd).await,
         Command::Dispatch(args) => dispatch::run(&config, args).await,
+        Command::BenchEmbed(args) => bench_embed::run(&config, args).await,
     }
 }
 

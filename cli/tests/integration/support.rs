@@ -10,19 +10,19 @@ use tributary_connectors::vault::{self, VaultSyncOptions};
 use tributary_connectors::{SyncStateStore, SyncSummary};
 use tributary_core::{db, kafka, Config};
 use tributary_indexer::chunk::{chunk_markdown, ChunkerConfig};
-use tributary_indexer::embed::MiniLmEmbedder;
+use tributary_indexer::embed::OnnxEmbedder;
 use tributary_indexer::store::{StoredPoint, VectorStore};
 use tributary_indexer::{build, IndexStats, Indexer, Pipeline, RunOptions};
 
 /// Loaded once per test binary: the model is the slow part to load.
-pub fn embedder() -> MiniLmEmbedder {
-    static EMBEDDER: OnceLock<MiniLmEmbedder> = OnceLock::new();
+pub fn embedder() -> OnnxEmbedder {
+    static EMBEDDER: OnceLock<OnnxEmbedder> = OnceLock::new();
     EMBEDDER
         .get_or_init(|| {
             let cfg = Config::load(None).expect("default config");
-            let e = &cfg.embedder;
-            MiniLmEmbedder::load(&e.model_dir, e.max_seq_len, e.batch_size)
-                .expect("embedding model missing: run `make stack-up` (or set TRIBUTARY_MODEL_DIR)")
+            OnnxEmbedder::load(&build::onnx_settings(&cfg.embedder)).unwrap_or_else(|e| {
+                panic!("embedding model or ONNX Runtime missing: {e} (run `make stack-up`)")
+            })
         })
         .clone()
 }
@@ -38,7 +38,8 @@ pub struct TestEnv {
     pub config: Config,
     pub pool: sqlx::PgPool,
     pub vault: TempDir,
-    /// What the pipeline embeds with: MiniLM unless a test chose otherwise.
+    /// What the pipeline embeds with: the default ONNX model unless a test
+    /// chose otherwise.
     pub embedder: build::EmbedderParts,
     _store_dir: TempDir,
     /// What to drop afterwards, captured before a test can change `config`.

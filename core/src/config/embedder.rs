@@ -11,12 +11,20 @@ use super::tributary_home;
 pub struct EmbedderConfig {
     /// Which embedder computes vectors.
     pub backend: EmbedderBackend,
-    /// Directory holding `model.safetensors`, `tokenizer.json`, `config.json`.
-    /// With the `http` backend only `tokenizer.json` is read, when present,
-    /// to size chunks in the server model's tokens; without it chunk sizes
-    /// are estimated.
+    /// Directory holding `tokenizer.json` and the ONNX model files. With the
+    /// `http` backend only `tokenizer.json` is read, when present, to size
+    /// chunks in the server model's tokens; without it chunk sizes are
+    /// estimated.
     pub model_dir: PathBuf,
-    /// Chunks per forward pass (`minilm`) or per request (`http`).
+    /// `onnx` backend: the ONNX graph; a relative path is taken inside
+    /// `model_dir`.
+    pub onnx_model: PathBuf,
+    /// `onnx` backend: `libonnxruntime.so`, loaded at start (the
+    /// `ORT_DYLIB_PATH` environment variable sets it too).
+    pub onnxruntime_library: PathBuf,
+    /// `onnx` backend: ONNX Runtime threads per forward pass; 0 uses every core.
+    pub threads: usize,
+    /// Chunks per forward pass (`onnx`) or per request (`http`).
     pub batch_size: usize,
     /// Longest input in tokens; all-MiniLM-L6-v2 was trained on 256.
     pub max_seq_len: usize,
@@ -39,18 +47,36 @@ pub struct EmbedderConfig {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum EmbedderBackend {
-    /// all-MiniLM-L6-v2 run in-process on the CPU.
+    /// all-MiniLM-L6-v2 exported to ONNX, run in-process on the CPU by
+    /// ONNX Runtime. `minilm`, the name of the candle model it replaced, is
+    /// read as this backend so existing configurations keep working.
     #[default]
-    Minilm,
+    #[serde(alias = "minilm")]
+    Onnx,
     /// An OpenAI-compatible embeddings server (TEI, vLLM, Ollama, OpenAI).
     Http,
+}
+
+/// The model file `scripts/stack/model.sh` installs in `model_dir`.
+pub const DEFAULT_ONNX_MODEL: &str = "model-int8.onnx";
+
+impl EmbedderConfig {
+    /// The ONNX model file: `onnx_model`, inside `model_dir` when relative.
+    pub fn onnx_model_path(&self) -> PathBuf {
+        self.model_dir.join(&self.onnx_model)
+    }
 }
 
 impl Default for EmbedderConfig {
     fn default() -> Self {
         EmbedderConfig {
-            backend: EmbedderBackend::Minilm,
+            backend: EmbedderBackend::Onnx,
             model_dir: tributary_home().join("models").join("all-minilm-l6-v2"),
+            onnx_model: PathBuf::from(DEFAULT_ONNX_MODEL),
+            onnxruntime_library: tributary_home()
+                .join("onnxruntime")
+                .join("libonnxruntime.so"),
+            threads: 0,
             batch_size: 32,
             max_seq_len: 256,
             url: "http://localhost:8080".into(),

@@ -4,7 +4,8 @@
 //!
 //! Environment: `TRIBUTARY_<SECTION>__<FIELD>` (e.g. `TRIBUTARY_KAFKA__TOPIC`),
 //! plus the conventional shortcuts `DATABASE_URL`, `KAFKA_BROKERS`,
-//! `TRIBUTARY_MODEL_DIR` and `TRIBUTARY_STORE_PATH`.
+//! `TRIBUTARY_MODEL_DIR`, `TRIBUTARY_STORE_PATH` and `ORT_DYLIB_PATH` (ONNX
+//! Runtime's own name for its library's path).
 
 use std::path::{Path, PathBuf};
 
@@ -111,6 +112,11 @@ impl Config {
             )
             .merge(
                 Env::raw()
+                    .only(&["ORT_DYLIB_PATH"])
+                    .map(|_| "embedder.onnxruntime_library".into()),
+            )
+            .merge(
+                Env::raw()
                     .only(&["TRIBUTARY_STORE_PATH"])
                     .map(|_| "store.path".into()),
             )
@@ -161,6 +167,37 @@ mod tests {
                 cfg.embedder.model_dir,
                 PathBuf::from("/models/specific"),
                 "the explicit form beats the shortcut"
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn onnx_embedder_settings_from_file_and_env() {
+        figment::Jail::expect_with(|jail| {
+            // `minilm` was the candle backend's name: old files keep working.
+            jail.create_file(
+                "t.toml",
+                "[embedder]\nbackend = \"minilm\"\nonnx_model = \"fp32.onnx\"\n",
+            )?;
+            jail.set_env("TRIBUTARY_MODEL_DIR", "/m");
+            jail.set_env("ORT_DYLIB_PATH", "/opt/ort/libonnxruntime.so.1.31.1");
+            let cfg = Config::load(Some(Path::new("t.toml"))).expect("loads");
+            assert_eq!(cfg.embedder.backend, EmbedderBackend::Onnx);
+            assert_eq!(
+                cfg.embedder.onnx_model_path(),
+                PathBuf::from("/m/fp32.onnx")
+            );
+            assert_eq!(
+                cfg.embedder.onnxruntime_library,
+                PathBuf::from("/opt/ort/libonnxruntime.so.1.31.1")
+            );
+            jail.set_env("TRIBUTARY_EMBEDDER__ONNX_MODEL", "/elsewhere/m.onnx");
+            let cfg = Config::load(Some(Path::new("t.toml"))).expect("loads");
+            assert_eq!(
+                cfg.embedder.onnx_model_path(),
+                PathBuf::from("/elsewhere/m.onnx"),
+                "an absolute model path is used as it is"
             );
             Ok(())
         });

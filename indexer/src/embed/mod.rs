@@ -1,12 +1,15 @@
 //! Embedders turn chunk texts into unit vectors. Behind a trait because the
-//! embedded CPU model is the default, not the only choice: an HTTP embedding
-//! server (TEI, vLLM, Ollama) or ONNX Runtime can take its place.
+//! embedded CPU model (ONNX Runtime) is the default, not the only choice: an
+//! HTTP embedding server (TEI, vLLM, Ollama) can take its place.
 
 mod http;
-mod minilm;
+mod length_batches;
+mod onnx;
+mod onnx_runtime;
+pub mod pooling;
 
 pub use http::{HttpEmbedder, HttpEmbedderSettings};
-pub use minilm::MiniLmEmbedder;
+pub use onnx::{OnnxEmbedder, OnnxSettings};
 
 #[derive(Debug, thiserror::Error)]
 pub enum EmbedError {
