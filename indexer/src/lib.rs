@@ -18,6 +18,7 @@ mod rebalance;
 pub mod registry;
 pub mod reject;
 pub mod search;
+pub mod search_api;
 pub mod store;
 pub mod token_estimate;
 

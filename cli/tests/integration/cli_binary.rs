@@ -39,7 +39,7 @@ fn help_lists_every_subcommand() {
     let out = Command::new(BIN).arg("--help").output().expect("run");
     let help = ok(out, "--help");
     for sub in [
-        "sync", "index", "dlq", "dispatch", "search", "migrate", "status",
+        "sync", "index", "dlq", "dispatch", "search", "migrate", "status", "serve",
     ] {
         assert!(help.contains(sub), "--help does not mention {sub}:\n{help}");
     }

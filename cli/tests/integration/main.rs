@@ -20,4 +20,5 @@ mod jira_fake;
 mod misconfiguration;
 mod observability;
 mod rebalance;
+mod serve;
 mod vault_pipeline;
