@@ -54,7 +54,9 @@ def measure(args, number, timeout, poll):
     edit(args.note, word, number)
     started = time.monotonic()
     if args.sync_cmd:
-        subprocess.run(shlex.split(args.sync_cmd), check=True, stdout=subprocess.DEVNULL)
+        run = subprocess.run(shlex.split(args.sync_cmd), capture_output=True, text=True)
+        if run.returncode != 0:
+            sys.exit(f"{args.sync_cmd} failed ({run.returncode}):\n{run.stderr}")
     deadline = started + timeout
     while time.monotonic() < deadline:
         if visible(args.url, args.doc_id, word, args.limit):
