@@ -61,8 +61,14 @@ pub enum Command {
     Sync(SyncCommand),
     /// Consume documents from Kafka; chunk, embed and upsert them into Qdrant.
     Index(IndexArgs),
-    /// Search the indexed corpus.
+    /// Search the indexed corpus (through a running `tributary serve` when
+    /// one answers at `serve.listen` or `serve.url` is set).
     Search(SearchArgs),
+    /// The indexer, plus an HTTP search API on the store it writes:
+    /// `GET /search?q=..&source=..&limit=..`, `POST /search` with JSON
+    /// `{"query", "source", "limit"}`, and `/metrics`, `/healthz`, `/readyz`,
+    /// all on `serve.listen` (default 127.0.0.1:7700). Runs until SIGTERM.
+    Serve,
     /// Apply database migrations and create the Kafka topics (idempotent).
     Migrate(MigrateArgs),
     /// Show the state of every component: broker, topics, connectors, corpus.

@@ -22,47 +22,89 @@ pub struct Thresholds {
 
 #[derive(Debug, thiserror::Error)]
 pub enum EndpointError {
-    #[error("metrics.listen {0:?} is not an address (host:port)")]
-    BadAddress(String),
-    #[error("cannot listen on {addr} for /metrics: {source}")]
+    #[error("{setting} {value:?} is not an address (host:port)")]
+    BadAddress {
+        setting: &'static str,
+        value: String,
+    },
+    #[error("cannot listen on {addr} ({setting}): {source}")]
     Bind {
+        setting: &'static str,
         addr: SocketAddr,
         source: std::io::Error,
     },
 }
 
-/// Binds now (so a taken port fails the command at start) and serves until
-/// `shutdown`.
+/// A running endpoint: where it listens (the real port when `:0` was asked
+/// for) and its task.
+pub struct Started {
+    pub addr: SocketAddr,
+    pub task: tokio::task::JoinHandle<()>,
+}
+
+/// Binds `metrics.listen` now (so a taken port fails the command at start)
+/// and serves until `shutdown`.
 pub async fn start(
     listen: &str,
     thresholds: Thresholds,
     shutdown: CancellationToken,
 ) -> Result<tokio::task::JoinHandle<()>, EndpointError> {
-    let addr: SocketAddr = listen
-        .parse()
-        .map_err(|_| EndpointError::BadAddress(listen.to_string()))?;
+    let started = start_with(
+        "metrics.listen",
+        listen,
+        thresholds,
+        Router::new(),
+        shutdown,
+    )
+    .await?;
+    Ok(started.task)
+}
+
+/// Like [`start`], with `extra` routes on the same listener (`tributary
+/// serve` adds `/search`); `setting` names the config key in errors.
+pub async fn start_with(
+    setting: &'static str,
+    listen: &str,
+    thresholds: Thresholds,
+    extra: Router,
+    shutdown: CancellationToken,
+) -> Result<Started, EndpointError> {
+    let addr: SocketAddr = listen.parse().map_err(|_| EndpointError::BadAddress {
+        setting,
+        value: listen.to_string(),
+    })?;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
-        .map_err(|source| EndpointError::Bind { addr, source })?;
+        .map_err(|source| EndpointError::Bind {
+            setting,
+            addr,
+            source,
+        })?;
     // The bound address: `:0` asks for any free port.
     let addr = listener
         .local_addr()
-        .map_err(|source| EndpointError::Bind { addr, source })?;
+        .map_err(|source| EndpointError::Bind {
+            setting,
+            addr,
+            source,
+        })?;
     crate::events::init();
     let app = Router::new()
         .route("/metrics", get(metrics))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
-        .with_state(thresholds);
+        .with_state(thresholds)
+        .merge(extra);
     tracing::info!(%addr, "serving /metrics, /healthz and /readyz");
-    Ok(tokio::spawn(async move {
+    let task = tokio::spawn(async move {
         if let Err(err) = axum::serve(listener, app)
             .with_graceful_shutdown(shutdown.cancelled_owned())
             .await
         {
             tracing::error!(error = %err, "metrics endpoint stopped");
         }
-    }))
+    });
+    Ok(Started { addr, task })
 }
 
 async fn metrics() -> impl IntoResponse {

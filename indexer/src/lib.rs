@@ -14,6 +14,7 @@ pub mod outcomes;
 pub mod pipeline;
 pub mod registry;
 pub mod search;
+pub mod search_api;
 pub mod store;
 pub mod token_estimate;
 

@@ -1,10 +1,15 @@
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
+use sqlx::PgPool;
+use tokio_util::sync::CancellationToken;
 use tributary_core::{shutdown, Config};
+use tributary_indexer::build::{self, EmbedderParts};
 use tributary_indexer::endpoint::{self, Thresholds};
 use tributary_indexer::outcomes::{self, OutcomeSources};
-use tributary_indexer::{build, IndexStats, Indexer, RunOptions};
+use tributary_indexer::store::VectorStore;
+use tributary_indexer::{IndexStats, Indexer, RunOptions};
 
 use super::progress::IndexProgress;
 use crate::cli::IndexArgs;
@@ -15,12 +20,31 @@ pub async fn run(config: &Config, args: IndexArgs) -> anyhow::Result<ExitCode> {
     // Served from the start: a pod waiting for its embedder is alive (and
     // says why it is not ready).
     if !config.metrics.listen.is_empty() {
-        let thresholds = Thresholds {
-            ready_max_paused: Duration::from_secs(config.metrics.ready_max_paused_secs),
-            live_max_stall: Duration::from_secs(config.metrics.live_max_stall_secs),
-        };
-        endpoint::start(&config.metrics.listen, thresholds, shutdown.clone()).await?;
+        endpoint::start(&config.metrics.listen, thresholds(config), shutdown.clone()).await?;
     }
+    run_indexer(config, pool, args.until_idle, shutdown, |_, _| {}).await
+}
+
+/// `/healthz` and `/readyz` limits from `[metrics]`.
+pub(super) fn thresholds(config: &Config) -> Thresholds {
+    Thresholds {
+        ready_max_paused: Duration::from_secs(config.metrics.ready_max_paused_secs),
+        live_max_stall: Duration::from_secs(config.metrics.live_max_stall_secs),
+    }
+}
+
+/// The indexer once its endpoint is up, shared by `index` and `serve`:
+/// outcome gauges, the embedder (waited for), the store, the consumer loop
+/// until caught up (`until_idle`) or `shutdown`, and the run's summary.
+/// `on_open` gets the embedder and the store as soon as both are open:
+/// `tributary serve` answers searches from the very store being written.
+pub(super) async fn run_indexer(
+    config: &Config,
+    pool: PgPool,
+    until_idle: bool,
+    shutdown: CancellationToken,
+    on_open: impl FnOnce(&EmbedderParts, &Arc<dyn VectorStore>),
+) -> anyhow::Result<ExitCode> {
     // Heartbeat and outcome gauges, endpoint or not: `tributary status`
     // reads the heartbeat from PostgreSQL.
     let sources = OutcomeSources {
@@ -35,17 +59,18 @@ pub async fn run(config: &Config, args: IndexArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     };
     let store = build::open_store(&config.store, embedder.embedder.dimension()).await?;
+    on_open(&embedder, &store);
     let indexer = Indexer {
         kafka: config.kafka.clone(),
         settings: config.indexer.clone(),
-        pipeline: build::pipeline(config, embedder, std::sync::Arc::clone(&store), pool),
+        pipeline: build::pipeline(config, embedder, Arc::clone(&store), pool),
     };
     let (progress_tx, progress_rx) = tokio::sync::watch::channel(IndexStats::default());
     let display = tokio::spawn(IndexProgress::new().follow(progress_rx));
     let stats = indexer
         .run(
             RunOptions {
-                until_idle: args.until_idle,
+                until_idle,
                 progress: Some(progress_tx),
             },
             shutdown,

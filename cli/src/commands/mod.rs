@@ -8,6 +8,7 @@ mod index;
 mod migrate;
 mod progress;
 mod search;
+mod serve;
 mod status;
 mod sync;
 
@@ -25,6 +26,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Sync(cmd) => sync::run(&config, cmd).await,
         Command::Index(args) => index::run(&config, args).await,
         Command::Search(args) => search::run(&config, args).await,
+        Command::Serve => serve::run(&config).await,
         Command::Migrate(args) => migrate::run(&config, args).await,
         Command::Status(args) => status::run(&config, args).await,
         Command::Dlq(cmd) => dlq::run(&config, cmd).await,

@@ -55,7 +55,7 @@ fn help_walks_every_subcommand() {
     let help = ok(out, "--help");
     let top = subcommands_in(&help);
     for sub in [
-        "sync", "index", "dlq", "dispatch", "search", "migrate", "status",
+        "sync", "index", "dlq", "dispatch", "search", "migrate", "status", "serve",
     ] {
         assert!(
             top.iter().any(|t| t == sub),

@@ -20,5 +20,6 @@ mod jira_fake;
 mod misconfiguration;
 mod observability;
 mod rebalance;
+mod serve;
 mod vault_pipeline;
 mod vault_watch;

@@ -29,6 +29,7 @@ pub struct Config {
     pub metrics: MetricsConfig,
     pub status: StatusConfig,
     pub dispatcher: DispatcherConfig,
+    pub serve: ServeConfig,
 }
 
 mod confluence;
@@ -39,6 +40,7 @@ mod indexer;
 mod jira;
 mod kafka;
 mod metrics;
+mod serve;
 mod status;
 mod store;
 mod vault;
@@ -51,6 +53,7 @@ pub use indexer::IndexerConfig;
 pub use jira::{JiraConfig, JiraFlavor};
 pub use kafka::KafkaConfig;
 pub use metrics::MetricsConfig;
+pub use serve::ServeConfig;
 pub use status::StatusConfig;
 pub use store::{StoreBackend, StoreConfig};
 pub use vault::VaultConfig;
@@ -397,6 +400,19 @@ mod tests {
             assert_eq!(cfg.dispatcher.resolution, 1.5);
             assert_eq!(cfg.dispatcher.id_match_threshold, 0.5);
             assert!(Config::default().dispatcher.work_items_topic == "tributary.work-items");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn serve_section_loads_from_file_and_env() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("t.toml", "[serve]\nmax_limit = 20\n")?;
+            jail.set_env("TRIBUTARY_SERVE__URL", "http://indexer:7700");
+            let cfg = Config::load(Some(Path::new("t.toml"))).expect("loads");
+            assert_eq!(cfg.serve.max_limit, 20);
+            assert_eq!(cfg.serve.url.as_deref(), Some("http://indexer:7700"));
+            assert_eq!(cfg.serve.listen, "127.0.0.1:7700");
             Ok(())
         });
     }
