@@ -28,4 +28,4 @@ pub use cursor::{CursorError, RunCursor};
 pub use driver::{run, RunSpec, SinkChoice, Source, SyncError, WalkContext, WalkEnd};
 pub use item::{DocumentBuilder, Item};
 pub use session::{Batch, ItemLog, Session};
-pub use sink::{MemorySink, Sink};
+pub use sink::{MemoryLog, MemorySink, Sink};

@@ -179,29 +179,13 @@ impl<'a> Session<'a> {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
-    use std::sync::Mutex;
-
+mod tests {
     use chrono::Utc;
     use tributary_core::SourceRef;
 
     use super::*;
     use crate::sync::item::DocumentBuilder;
-    use crate::sync::sink::MemorySink;
-
-    /// Records in memory what PostgreSQL would get.
-    #[derive(Default)]
-    pub(crate) struct MemoryLog {
-        pub recorded: Mutex<Vec<ItemRecord>>,
-    }
-
-    #[async_trait]
-    impl ItemLog for MemoryLog {
-        async fn record_items(&self, _: &str, items: &[ItemRecord]) -> Result<(), sqlx::Error> {
-            self.recorded.lock().unwrap().extend_from_slice(items);
-            Ok(())
-        }
-    }
+    use crate::sync::sink::{MemoryLog, MemorySink};
 
     fn source() -> SourceRef {
         SourceRef {
@@ -242,13 +226,7 @@ pub(crate) mod tests {
                 ..
             })
         ));
-        let recorded: Vec<String> = log
-            .recorded
-            .lock()
-            .unwrap()
-            .iter()
-            .map(|r| r.doc_id.clone())
-            .collect();
+        let recorded: Vec<String> = log.recorded().iter().map(|r| r.doc_id.clone()).collect();
         assert_eq!(recorded, ["test:t:a", "test:t:c"]);
         assert_eq!((session.summary.published, session.summary.failed), (2, 1));
         assert!(session.live("test:t:b").is_none());
@@ -291,7 +269,7 @@ pub(crate) mod tests {
         assert_eq!((s.published, s.unchanged, s.tombstones), (2, 1, 1));
         assert_eq!(session.previous["test:t:a"].fingerprint, "fp-new-mtime");
         assert!(session.previous["test:t:gone"].deleted);
-        assert_eq!(log.recorded.lock().unwrap().len(), 3);
+        assert_eq!(log.recorded().len(), 3);
     }
 
     #[tokio::test]
@@ -308,7 +286,7 @@ pub(crate) mod tests {
             (session.summary.published, session.summary.tombstones),
             (2, 1)
         );
-        assert!(log.recorded.lock().unwrap().is_empty());
+        assert!(log.recorded().is_empty());
         assert!(session.previous.is_empty());
     }
 }

@@ -1,6 +1,7 @@
 //! Where a run's documents go. Kafka in production ([`Publisher`]); memory
 //! in unit tests ([`MemorySink`]), so what a connector publishes and records
-//! can be tested without a broker.
+//! can be tested without a broker; [`MemoryLog`] stands in for the records
+//! PostgreSQL would get.
 
 use std::collections::HashSet;
 use std::sync::Mutex;
@@ -8,7 +9,9 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 use tributary_core::Document;
 
+use super::session::ItemLog;
 use crate::publish::{PublishError, PublishOutcome, Publisher};
+use crate::state::ItemRecord;
 
 #[async_trait]
 pub trait Sink: Send + Sync {
@@ -73,5 +76,37 @@ impl Sink for MemorySink {
             }
         }
         Ok(outcome)
+    }
+}
+
+/// Keeps in memory the item records PostgreSQL would get.
+#[derive(Debug, Default)]
+pub struct MemoryLog {
+    recorded: Mutex<Vec<ItemRecord>>,
+}
+
+impl MemoryLog {
+    pub fn new() -> Self {
+        MemoryLog::default()
+    }
+
+    /// Every record written, in order.
+    pub fn recorded(&self) -> Vec<ItemRecord> {
+        match self.recorded.lock() {
+            Ok(r) => r.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+}
+
+#[async_trait]
+impl ItemLog for MemoryLog {
+    async fn record_items(&self, _: &str, items: &[ItemRecord]) -> Result<(), sqlx::Error> {
+        let mut recorded = match self.recorded.lock() {
+            Ok(r) => r,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        recorded.extend_from_slice(items);
+        Ok(())
     }
 }

@@ -283,3 +283,112 @@ impl Source for VaultSource<'_> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+    use crate::state::ItemState;
+    use crate::sync::{MemoryLog, MemorySink};
+
+    struct Walked {
+        /// (id, deleted) of every acknowledged message, in order.
+        sent: Vec<(String, bool)>,
+        summary: SyncSummary,
+        previous: HashMap<String, ItemState>,
+    }
+
+    /// One walk of `scope` through a session over memory: what a run would
+    /// publish and record, without Kafka or PostgreSQL.
+    async fn walk(
+        opts: &VaultSyncOptions,
+        scope: Scope,
+        previous: HashMap<String, ItemState>,
+    ) -> Walked {
+        let sink = MemorySink::new();
+        let log = MemoryLog::new();
+        let summary = SyncSummary {
+            connector_id: "vault:t".into(),
+            ..SyncSummary::default()
+        };
+        let mut session = Session::new(summary, previous, Some(&sink), &log);
+        let mut ctx = WalkContext {
+            cursor: VaultCursor::default(),
+            watermark: None,
+            prune_due: false,
+        };
+        let mut source = VaultSource::new(opts).with_scope(scope);
+        source.walk(&mut session, &mut ctx).await.expect("walk");
+        let recorded: Vec<String> = log.recorded().into_iter().map(|r| r.doc_id).collect();
+        let sent: Vec<(String, bool)> = sink
+            .acknowledged()
+            .into_iter()
+            .map(|d| (d.id, d.deleted))
+            .collect();
+        // Every message is recorded; touched items are recorded too.
+        assert!(sent.iter().all(|(id, _)| recorded.contains(id)));
+        Walked {
+            sent,
+            summary: session.summary,
+            previous: session.previous,
+        }
+    }
+
+    fn id(rel: &str) -> (String, bool) {
+        (format!("vault:t:{rel}"), false)
+    }
+
+    fn gone(rel: &str) -> (String, bool) {
+        (format!("vault:t:{rel}"), true)
+    }
+
+    #[tokio::test]
+    async fn scans_and_watched_paths_publish_changes_and_tombstones_without_kafka() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        let opts = VaultSyncOptions {
+            root: root.clone(),
+            instance: "t".into(),
+            dry_run: false,
+            max_note_bytes: 900_000,
+        };
+        std::fs::write(root.join("a.md"), "alpha").unwrap();
+        std::fs::write(root.join("b.md"), "beta").unwrap();
+        let first = walk(&opts, Scope::All, HashMap::new()).await;
+        assert_eq!(first.sent, [id("a.md"), id("b.md")]);
+
+        // A second scan: nothing changed, nothing sent.
+        let again = walk(&opts, Scope::All, first.previous).await;
+        assert!(again.sent.is_empty());
+        assert_eq!(again.summary.unchanged, 2);
+
+        // Edited and deleted: the edit and a tombstone.
+        std::fs::write(root.join("a.md"), "alpha, edited").unwrap();
+        std::fs::remove_file(root.join("b.md")).unwrap();
+        let changed = walk(&opts, Scope::All, again.previous).await;
+        assert_eq!(changed.sent, [id("a.md"), gone("b.md")]);
+        assert_eq!(changed.summary.tombstones, 1);
+
+        // Watched paths: a new note, a deleted one, one already gone.
+        std::fs::write(root.join("c.md"), "gamma").unwrap();
+        std::fs::remove_file(root.join("a.md")).unwrap();
+        let paths = ["c.md", "a.md", "b.md"].map(|n| root.join(n)).to_vec();
+        let watched = walk(&opts, Scope::Notes(paths), changed.previous).await;
+        assert_eq!(watched.sent, [id("c.md"), gone("a.md")]);
+
+        // Rewritten with the same text: recorded (touched), not sent.
+        std::fs::write(root.join("c.md"), "gamma").unwrap();
+        let touched = walk(
+            &opts,
+            Scope::Notes(vec![root.join("c.md")]),
+            watched.previous,
+        )
+        .await;
+        assert!(touched.sent.is_empty());
+        assert_eq!(
+            (touched.summary.unchanged, touched.summary.published),
+            (1, 0)
+        );
+    }
+}
