@@ -64,7 +64,7 @@ fn classify_embed(err: &EmbedError) -> FailureKind {
     }
 }
 
-fn classify_store(err: &StoreError) -> FailureKind {
+pub fn classify_store(err: &StoreError) -> FailureKind {
     match err {
         StoreError::Configuration(_)
         | StoreError::DimensionMismatch { .. }

@@ -122,7 +122,11 @@ fn failure_status(err: &SearchError) -> StatusCode {
     match err {
         SearchError::EmptyQuery => StatusCode::BAD_REQUEST,
         SearchError::Embed(e) if e.is_transient() => StatusCode::SERVICE_UNAVAILABLE,
-        SearchError::Store(e) if e.is_transient() => StatusCode::SERVICE_UNAVAILABLE,
+        SearchError::Store(e)
+            if crate::failure::classify_store(e) == crate::failure::FailureKind::Unavailable =>
+        {
+            StatusCode::SERVICE_UNAVAILABLE
+        }
         SearchError::Embed(_) | SearchError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
