@@ -43,6 +43,7 @@ pub fn onnx_settings(cfg: &EmbedderConfig) -> OnnxSettings {
         runtime_library: cfg.onnxruntime_library.clone(),
         max_seq_len: cfg.max_seq_len,
         batch_size: cfg.batch_size,
+        batch_tokens: cfg.batch_tokens,
         threads: cfg.threads,
     }
 }

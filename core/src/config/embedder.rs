@@ -24,8 +24,11 @@ pub struct EmbedderConfig {
     pub onnxruntime_library: PathBuf,
     /// `onnx` backend: ONNX Runtime threads per forward pass; 0 uses every core.
     pub threads: usize,
-    /// Chunks per forward pass (`onnx`) or per request (`http`).
+    /// Chunks per forward pass (`onnx`, at most) or per request (`http`).
     pub batch_size: usize,
+    /// `onnx` backend: padded tokens (chunks × the longest one) per forward
+    /// pass, at most; long chunks go a few at a time, short ones by the dozen.
+    pub batch_tokens: usize,
     /// Longest input in tokens; all-MiniLM-L6-v2 was trained on 256.
     pub max_seq_len: usize,
     /// `http` backend: base URL of an OpenAI-compatible server; requests go
@@ -78,6 +81,10 @@ impl Default for EmbedderConfig {
                 .join("libonnxruntime.so"),
             threads: 0,
             batch_size: 32,
+            // Measured on 2 cores with ~180-token chunks: 2–4 chunks per pass
+            // embed ~1.5× faster than 32 and in a third of the memory (the
+            // attention tensors grow with batch × length²).
+            batch_tokens: 768,
             max_seq_len: 256,
             url: "http://localhost:8080".into(),
             model: "sentence-transformers/all-MiniLM-L6-v2".into(),

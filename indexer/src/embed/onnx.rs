@@ -31,8 +31,10 @@ pub struct OnnxSettings {
     pub runtime_library: PathBuf,
     /// Longest input in tokens; longer inputs are truncated.
     pub max_seq_len: usize,
-    /// Inputs per forward pass.
+    /// Inputs per forward pass, at most.
     pub batch_size: usize,
+    /// Padded tokens (inputs × longest input) per forward pass, at most.
+    pub batch_tokens: usize,
     /// ONNX Runtime intra-op threads; 0 means one per core.
     pub threads: usize,
 }
@@ -55,6 +57,7 @@ struct Inner {
     output: String,
     tokenizer: Tokenizer,
     batch_size: usize,
+    batch_tokens: usize,
 }
 
 #[derive(Clone)]
@@ -141,6 +144,7 @@ impl OnnxEmbedder {
                 output,
                 tokenizer,
                 batch_size: settings.batch_size.max(1),
+                batch_tokens: settings.batch_tokens,
             }),
             counting_tokenizer,
             dimension: 0,
@@ -167,9 +171,9 @@ impl OnnxEmbedder {
         &self.counting_tokenizer
     }
 
-    /// Embeds on the calling thread in batches of `batch_size` (for
-    /// benchmarks and batch-size sweeps); [`Embedder::embed`] does the same
-    /// off the async workers with the configured batch size.
+    /// Embeds on the calling thread in batches of at most `batch_size`
+    /// inputs and the configured token budget (for benchmarks and batch-size
+    /// sweeps); [`Embedder::embed`] does the same off the async workers.
     pub fn embed_blocking(
         &self,
         texts: &[String],
@@ -209,7 +213,7 @@ impl Inner {
             .encode_batch(texts.to_vec(), true)
             .map_err(|e| EmbedError::Tokenize(e.to_string()))?;
         let lengths: Vec<usize> = encodings.iter().map(Encoding::len).collect();
-        let batches = length_batches::by_length(&lengths, batch_size);
+        let batches = length_batches::by_length(&lengths, batch_size, self.batch_tokens);
         tracing::debug!(
             inputs = texts.len(),
             tokens = lengths.iter().sum::<usize>(),
@@ -317,6 +321,7 @@ mod tests {
             runtime_library: dir.join("libonnxruntime.so"),
             max_seq_len: 256,
             batch_size: 8,
+            batch_tokens: 1024,
             threads: 0,
         }
     }
