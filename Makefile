@@ -9,11 +9,12 @@ SHELL := /bin/bash
 export CARGO_TARGET_DIR ?= $(HOME)/.cache/tributary/target
 STACK := scripts/stack/stack.sh
 
-.PHONY: help demo test test-deploy bench lint stack-up stack-down stack-status build clean-demo
+.PHONY: help demo test test-unit test-deploy bench lint stack-up stack-down stack-status build clean-demo
 
 help:
 	@echo "make demo          stack up, migrate, sync examples/vault, index, search, dispatch, metrics, status"
 	@echo "make test          stack up, fmt + clippy, deploy checks, unit and integration tests"
+	@echo "make test-unit     the tests that need no service (no stack), in seconds once built"
 	@echo "make bench         release build, runs bench/sections/*, writes BENCHMARKS.md"
 	@echo "make test-deploy   helm lint/template, kubeconform, promtool, rendered command lines"
 	@echo "make stack-up      install (if needed) and start Kafka, PostgreSQL, the model"
@@ -46,6 +47,11 @@ test-deploy:
 
 bench: stack-up
 	@bench/run.sh
+
+# Tier 1: every test inside the crates (src/), none needs Kafka, PostgreSQL
+# or the model. Tier 2 (integration: cli/tests, indexer/tests) runs in `make test`.
+test-unit:
+	cargo test --locked --workspace --lib --bins
 
 test: stack-up lint test-deploy
 	@scripts/test.sh

@@ -2,7 +2,6 @@
 //! keeps the vector store holding exactly the current chunks of every
 //! document: at-least-once delivery + deterministic point ids = exact state.
 
-mod attempts;
 pub mod build;
 pub mod chunk;
 pub mod consumer;
@@ -12,15 +11,12 @@ pub mod endpoint;
 pub mod events;
 pub mod failure;
 pub mod outcomes;
-mod pause;
 pub mod pipeline;
-mod rebalance;
 pub mod registry;
-pub mod reject;
 pub mod search;
 pub mod search_api;
 pub mod store;
 pub mod token_estimate;
 
-pub use consumer::{IndexStats, Indexer, RunOptions};
+pub use consumer::{reject, IndexStats, Indexer, RunOptions};
 pub use pipeline::{BatchStats, Pipeline};

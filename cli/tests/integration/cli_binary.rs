@@ -1,10 +1,11 @@
 //! The `tributary` binary itself: the same path a CronJob takes, configured
 //! through the environment only.
 
-use std::io::{BufRead, BufReader};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::embedder_outage::{document, publish, registry_count};
+use crate::embedding_fake::FakeEmbeddings;
 use crate::support::{unique, TestEnv};
 
 const BIN: &str = env!("CARGO_BIN_EXE_tributary");
@@ -34,15 +35,54 @@ fn ok(out: Output, what: &str) -> String {
     stdout
 }
 
+/// The subcommands a `--help` page lists under `Commands:` (without `help`).
+fn subcommands_in(help: &str) -> Vec<String> {
+    help.lines()
+        .skip_while(|l| !l.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        // A wrapped description continues further in.
+        .filter(|l| !l.starts_with("   "))
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|name| *name != "help")
+        .map(str::to_string)
+        .collect()
+}
+
 #[test]
-fn help_lists_every_subcommand() {
+fn help_walks_every_subcommand() {
     let out = Command::new(BIN).arg("--help").output().expect("run");
     let help = ok(out, "--help");
+    let top = subcommands_in(&help);
     for sub in [
         "sync", "index", "dlq", "dispatch", "search", "migrate", "status", "serve",
     ] {
-        assert!(help.contains(sub), "--help does not mention {sub}:\n{help}");
+        assert!(
+            top.iter().any(|t| t == sub),
+            "--help does not list {sub}: {top:?}"
+        );
     }
+    // Every listed command, and every command under it, explains itself.
+    let mut queue: Vec<Vec<String>> = top.into_iter().map(|s| vec![s]).collect();
+    let mut walked = 0;
+    while let Some(path) = queue.pop() {
+        let mut args = path.clone();
+        args.push("--help".into());
+        let out = Command::new(BIN).args(&args).output().expect("run");
+        let what = args.join(" ");
+        let page = ok(out, &what);
+        let usage = format!("Usage: tributary {}", path.join(" "));
+        assert!(page.contains(&usage), "{what} lacks `{usage}`:\n{page}");
+        let described = page.lines().next().is_some_and(|l| !l.trim().is_empty());
+        assert!(described, "{what} starts without a description:\n{page}");
+        for sub in subcommands_in(&page) {
+            let mut deeper = path.clone();
+            deeper.push(sub);
+            queue.push(deeper);
+        }
+        walked += 1;
+    }
+    assert!(walked >= 12, "walked only {walked} help pages");
 }
 
 #[test]
@@ -173,28 +213,35 @@ fn migrate_sync_index_search_status_through_the_binary() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sigterm_stops_the_indexer_cleanly() {
-    // The fixture creates the topics and schema this process will use.
+async fn sigterm_with_a_batch_in_flight_commits_only_what_was_indexed() {
+    // A slow embedding server keeps a batch in flight when SIGTERM comes.
+    let fake = FakeEmbeddings::default();
+    let server = fake.start().await;
     let env = TestEnv::new().await;
     let id = env.config.database.schema.clone().expect("schema");
+    let docs: Vec<_> = (0..40)
+        .map(|i| document(&format!("test:sigterm:n{i}"), &format!("Note number {i}.")))
+        .collect();
+    publish(&env, &docs).await;
+    fake.slow(Duration::from_millis(300));
     let store = tempfile::tempdir().expect("tempdir");
-    let mut child = tributary(&id, store.path())
-        .arg("index")
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("spawn");
-    // Wait for the log line that says the consumer loop is running.
-    let stderr = child.stderr.take().expect("stderr");
-    let mut lines = BufReader::new(stderr).lines();
-    let started = loop {
-        match lines.next() {
-            Some(Ok(line)) if line.contains("indexer started") => break true,
-            Some(Ok(_)) => continue,
-            _ => break false,
-        }
+    let indexer = |extra: &[&str]| {
+        let mut cmd = tributary(&id, store.path());
+        cmd.env("TRIBUTARY_EMBEDDER__BACKEND", "http")
+            .env("TRIBUTARY_EMBEDDER__URL", server.uri())
+            .env("TRIBUTARY_EMBEDDER__MODEL", "fake-embedder")
+            .env("TRIBUTARY_INDEXER__BATCH_SIZE", "4")
+            .arg("index")
+            .args(extra)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        cmd
     };
-    assert!(started, "indexer never reported it started");
+    let before = fake.requests();
+    let mut child = indexer(&[]).spawn().expect("spawn");
+    // The start-up probe(s), at least one batch answered, the next asked for.
+    fake.wait_for_requests(before + 4, Duration::from_secs(60))
+        .await;
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
@@ -209,9 +256,37 @@ async fn sigterm_stops_the_indexer_cleanly() {
             Instant::now() < deadline,
             "indexer ignored SIGTERM for 30 s"
         );
-        std::thread::sleep(Duration::from_millis(50));
+        tokio::time::sleep(Duration::from_millis(50)).await;
     };
     assert!(exit.success(), "indexer exited with {exit} on SIGTERM");
+
+    // Committed: at least the answered batch, never the one in flight, and
+    // never more than was indexed.
+    let committed: i64 = env
+        .committed_and_high()
+        .iter()
+        .map(|(committed, _)| committed.unwrap_or(0))
+        .sum();
+    let indexed = registry_count(&env).await;
+    assert!(committed >= 1, "the finished batch was not committed");
+    assert!(committed < 40, "SIGTERM came after the end: {committed}");
+    assert!(
+        committed <= indexed,
+        "{committed} messages committed but only {indexed} documents indexed"
+    );
+
+    // The rest is redone by the next run, and nothing is missing.
+    fake.heal();
+    let out = indexer(&["--until-idle"]).output().expect("rerun");
+    assert!(out.status.success(), "second run failed: {}", out.status);
+    assert_eq!(registry_count(&env).await, 40);
+    for (partition, (committed, high)) in env.committed_and_high().into_iter().enumerate() {
+        assert_eq!(
+            committed,
+            Some(high),
+            "partition {partition} not committed to its end"
+        );
+    }
 }
 
 /// The binary with nothing but `PATH` and `HOME` from this environment: no

@@ -407,7 +407,13 @@ async fn a_429_with_retry_after_is_waited_out_then_the_sync_succeeds() {
     let fake = FakeConfluence::start(ConfluenceFlavor::Cloud).await;
     fake.put(filler(1, 1));
     fake.fault(429, Some(1));
+    let started = std::time::Instant::now();
     let report = sync(&env, &fake.options()).await.expect("sync");
+    assert!(
+        started.elapsed() >= std::time::Duration::from_secs(1),
+        "Retry-After: 1 was not waited out ({:?})",
+        started.elapsed()
+    );
     assert_eq!(report.retries, 1);
     assert_eq!(report.summary.published, 1);
 }

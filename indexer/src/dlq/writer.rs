@@ -10,7 +10,7 @@ use tributary_core::config::KafkaConfig;
 use tributary_core::envelope::*;
 use tributary_core::kafka::{self, KafkaError};
 
-use crate::reject::{Rejection, EMBEDDER_REJECTED, RETRIES_EXHAUSTED};
+use crate::consumer::reject::Rejection;
 
 pub struct DeadLetters {
     producer: FutureProducer,
@@ -71,7 +71,7 @@ impl DeadLetters {
         let offset = msg.offset().to_string();
         let attempts = attempts.to_string();
         let exception_class = format!("tributary.{}", rejection.class);
-        let stage = stage_of(rejection.class);
+        let stage = rejection.class.stage();
         let context = format!(
             "{exception_class}: {}\n  stage: {stage}\n  attempts: {attempts}\n  indexer: tributary {}",
             rejection.reason,
@@ -86,7 +86,7 @@ impl DeadLetters {
             (DLQ_HEADER_STAGE, stage),
             (DLQ_HEADER_STACKTRACE, context.as_str()),
             (DLQ_HEADER_CONNECTOR_NAME, "tributary-indexer"),
-            (DLQ_HEADER_CLASS, rejection.class),
+            (DLQ_HEADER_CLASS, rejection.class.as_str()),
             (DLQ_HEADER_ATTEMPTS, attempts.as_str()),
             (DLQ_HEADER_FIRST_FAILED_AT, first_failed_at.as_str()),
             (DLQ_HEADER_FAILED_AT, now.as_str()),
@@ -106,20 +106,11 @@ impl DeadLetters {
             record = record.payload(payload);
         }
         tracing::warn!(topic = msg.topic(), partition = msg.partition(), offset = msg.offset(),
-            class = rejection.class, reason = %rejection.reason, "message dead-lettered");
+            class = %rejection.class, reason = %rejection.reason, "message dead-lettered");
         self.producer
             .send(record, Timeout::After(self.timeout))
             .await
             .map(|_| ())
             .map_err(|(err, _)| KafkaError::Client(err))
-    }
-}
-
-/// Connect's stage names: the bytes could not become a Document, or the
-/// Document could not be embedded and stored.
-fn stage_of(class: &str) -> &'static str {
-    match class {
-        EMBEDDER_REJECTED | RETRIES_EXHAUSTED => "TASK_PUT",
-        _ => "VALUE_CONVERTER",
     }
 }

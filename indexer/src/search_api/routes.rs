@@ -19,6 +19,7 @@ use super::events::{self, Outcome, SearchServed};
 use super::request::{check, RequestRules};
 use super::wire::{ApiHit, ErrorBody, SearchRequest, SearchResponse};
 use crate::search::{SearchError, Searcher};
+use crate::store::StoreError;
 
 /// The searcher arrives once the model is loaded and the store is open,
 /// after the listener is up; until then `/search` answers 503.
@@ -122,7 +123,9 @@ fn failure_status(err: &SearchError) -> StatusCode {
     match err {
         SearchError::EmptyQuery => StatusCode::BAD_REQUEST,
         SearchError::Embed(e) if e.is_transient() => StatusCode::SERVICE_UNAVAILABLE,
-        SearchError::Store(e) if e.is_transient() => StatusCode::SERVICE_UNAVAILABLE,
+        SearchError::Store(StoreError::Unavailable(_) | StoreError::Task(_)) => {
+            StatusCode::SERVICE_UNAVAILABLE
+        }
         SearchError::Embed(_) | SearchError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
@@ -205,7 +208,6 @@ fn json(status: StatusCode, body: &impl Serialize) -> Response {
 mod tests {
     use super::*;
     use crate::embed::EmbedError;
-    use crate::store::StoreError;
 
     #[test]
     fn a_body_must_be_a_json_object() {

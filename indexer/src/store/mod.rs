@@ -31,16 +31,6 @@ pub enum StoreError {
     Task(String),
 }
 
-impl StoreError {
-    /// Whether a retry later may succeed (an outage, not a bad request).
-    pub fn is_transient(&self) -> bool {
-        matches!(
-            self,
-            StoreError::Operation(_) | StoreError::Task(_) | StoreError::Unavailable(_)
-        )
-    }
-}
-
 /// A search hit as the store returns it.
 #[derive(Debug, Clone)]
 pub struct ScoredPoint {

@@ -11,25 +11,23 @@
 
 use std::time::{Duration, Instant};
 
-use rdkafka::consumer::Consumer;
-use rdkafka::message::{Message, OwnedMessage};
+use rdkafka::message::Message;
 use tokio_util::sync::CancellationToken;
 
-use crate::rebalance::IndexConsumer;
+use super::source::{Delivered, MessageSource, Received};
 
 /// Tracks whether the consumer is paused and for how long.
-pub(crate) struct PauseGate<'a> {
-    consumer: &'a IndexConsumer,
+pub(crate) struct PauseGate<'a, S> {
+    source: &'a S,
     since: Option<Instant>,
-    /// Delivered while paused, with the revocation mark at that moment;
-    /// they lead the next batch.
-    held: Vec<(usize, OwnedMessage)>,
+    /// Delivered while paused; they lead the next batch.
+    held: Vec<Delivered>,
 }
 
-impl<'a> PauseGate<'a> {
-    pub(crate) fn new(consumer: &'a IndexConsumer) -> Self {
+impl<'a, S: MessageSource> PauseGate<'a, S> {
+    pub(crate) fn new(source: &'a S) -> Self {
         PauseGate {
-            consumer,
+            source,
             since: None,
             held: Vec::new(),
         }
@@ -41,7 +39,7 @@ impl<'a> PauseGate<'a> {
         if self.since.is_some() {
             return false;
         }
-        self.pause_assignment();
+        self.source.pause_all();
         crate::events::Paused { reason }.emit();
         self.since = Some(Instant::now());
         true
@@ -52,14 +50,7 @@ impl<'a> PauseGate<'a> {
         let Some(since) = self.since.take() else {
             return false;
         };
-        match self.consumer.assignment() {
-            Ok(assignment) => {
-                if let Err(err) = self.consumer.resume(&assignment) {
-                    tracing::warn!(error = %err, "could not resume partitions");
-                }
-            }
-            Err(err) => tracing::warn!(error = %err, "could not read assignment to resume"),
-        }
+        self.source.resume_all();
         crate::events::Resumed {
             paused_for: since.elapsed(),
         }
@@ -74,24 +65,25 @@ impl<'a> PauseGate<'a> {
         loop {
             let polled = tokio::select! {
                 _ = shutdown.cancelled() => return false,
-                r = tokio::time::timeout_at(deadline, self.consumer.recv()) => r,
+                r = tokio::time::timeout_at(deadline, self.source.receive()) => r,
             };
             crate::events::health().beat();
             match polled {
                 Err(_elapsed) => return true,
-                Ok(Err(err)) => tracing::warn!(error = %err, "consumer error while paused"),
+                Ok(Received::Error(err)) => {
+                    tracing::warn!(error = %err, "consumer error while paused")
+                }
                 // Only a partition assigned after the pause (a rebalance) can
                 // deliver. Keep the message for the next batch and pause the
                 // partition like the others.
-                Ok(Ok(msg)) => {
+                Ok(Received::Message(delivered)) => {
                     tracing::debug!(
-                        partition = msg.partition(),
-                        offset = msg.offset(),
+                        partition = delivered.msg.partition(),
+                        offset = delivered.msg.offset(),
                         "message from a partition assigned while paused; kept for the next batch"
                     );
-                    let mark = self.consumer.context().mark();
-                    self.held.push((mark, msg.detach()));
-                    self.pause_assignment();
+                    self.held.push(delivered);
+                    self.source.pause_all();
                 }
             }
         }
@@ -99,18 +91,7 @@ impl<'a> PauseGate<'a> {
 
     /// Messages delivered while paused, in arrival order (so in offset
     /// order per partition), each with the revocation mark at its receipt.
-    pub(crate) fn take_held(&mut self) -> Vec<(usize, OwnedMessage)> {
+    pub(crate) fn take_held(&mut self) -> Vec<Delivered> {
         std::mem::take(&mut self.held)
-    }
-
-    fn pause_assignment(&self) {
-        match self.consumer.assignment() {
-            Ok(assignment) => {
-                if let Err(err) = self.consumer.pause(&assignment) {
-                    tracing::warn!(error = %err, "could not pause partitions");
-                }
-            }
-            Err(err) => tracing::warn!(error = %err, "could not read assignment to pause"),
-        }
     }
 }

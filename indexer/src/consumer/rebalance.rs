@@ -18,11 +18,10 @@ use std::sync::Mutex;
 use rdkafka::consumer::{BaseConsumer, ConsumerContext, Rebalance, StreamConsumer};
 use rdkafka::ClientContext;
 
+use super::source::PartitionId;
+
 /// The indexer's consumer: a `StreamConsumer` that logs and counts rebalances.
 pub(crate) type IndexConsumer = StreamConsumer<RebalanceLog>;
-
-/// A partition: topic and number.
-pub(crate) type PartitionId = (String, i32);
 
 #[derive(Debug, Default)]
 pub(crate) struct RebalanceLog {

@@ -17,21 +17,64 @@
 use tributary_core::document::DocumentError;
 use tributary_core::Document;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Rejection {
-    /// Short, stable class: `InvalidJson`, `DocumentTooLarge`...
-    pub class: &'static str,
-    pub reason: String,
+/// Why a message went to the DLQ: the `tributary.errors.class` header, the
+/// `class` label of the dead-letter metrics, what `dlq redrive --class`
+/// filters on. The names are a stable interface.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DeadLetterClass {
+    EmptyMessage,
+    DocumentTooLarge,
+    InvalidUtf8,
+    InvalidJson,
+    UnsupportedSchemaVersion,
+    InvalidDocument,
+    VectorDimensionMismatch,
+    /// The embedding server refused this input on its own (HTTP 4xx other
+    /// than 429), e.g. too long for the model; redrive after fixing the
+    /// server or the document.
+    EmbedderRejected,
+    /// Kept failing while the embedder, the store and PostgreSQL all
+    /// answered their health probes.
+    RetriesExhausted,
 }
 
-/// A document the embedding server refused on its own (HTTP 4xx other than
-/// 429), e.g. too long for the model; redrive after fixing the server or
-/// the document.
-pub const EMBEDDER_REJECTED: &str = "EmbedderRejected";
+impl DeadLetterClass {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeadLetterClass::EmptyMessage => "EmptyMessage",
+            DeadLetterClass::DocumentTooLarge => "DocumentTooLarge",
+            DeadLetterClass::InvalidUtf8 => "InvalidUtf8",
+            DeadLetterClass::InvalidJson => "InvalidJson",
+            DeadLetterClass::UnsupportedSchemaVersion => "UnsupportedSchemaVersion",
+            DeadLetterClass::InvalidDocument => "InvalidDocument",
+            DeadLetterClass::VectorDimensionMismatch => "VectorDimensionMismatch",
+            DeadLetterClass::EmbedderRejected => "EmbedderRejected",
+            DeadLetterClass::RetriesExhausted => "RetriesExhausted",
+        }
+    }
 
-/// A document that kept failing while the embedder, the store and
-/// PostgreSQL all answered their health probes.
-pub const RETRIES_EXHAUSTED: &str = "RetriesExhausted";
+    /// Kafka Connect's stage names: the bytes could not become a Document
+    /// (`VALUE_CONVERTER`), or the Document could not be embedded and
+    /// stored (`TASK_PUT`).
+    pub fn stage(self) -> &'static str {
+        match self {
+            DeadLetterClass::EmbedderRejected | DeadLetterClass::RetriesExhausted => "TASK_PUT",
+            _ => "VALUE_CONVERTER",
+        }
+    }
+}
+
+impl std::fmt::Display for DeadLetterClass {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    pub class: DeadLetterClass,
+    pub reason: String,
+}
 
 /// What a message must satisfy besides parsing.
 #[derive(Debug, Clone, Copy)]
@@ -46,13 +89,13 @@ pub struct Limits {
 pub fn accept(payload: Option<&[u8]>, limits: Limits) -> Result<Document, Rejection> {
     let Some(bytes) = payload.filter(|b| !b.is_empty()) else {
         return Err(Rejection {
-            class: "EmptyMessage",
+            class: DeadLetterClass::EmptyMessage,
             reason: "message has no value".into(),
         });
     };
     if bytes.len() > limits.max_bytes {
         return Err(Rejection {
-            class: "DocumentTooLarge",
+            class: DeadLetterClass::DocumentTooLarge,
             reason: format!(
                 "document is {} bytes, over indexer.max_document_bytes = {}",
                 bytes.len(),
@@ -62,21 +105,21 @@ pub fn accept(payload: Option<&[u8]>, limits: Limits) -> Result<Document, Reject
     }
     if let Err(err) = std::str::from_utf8(bytes) {
         return Err(Rejection {
-            class: "InvalidUtf8",
+            class: DeadLetterClass::InvalidUtf8,
             reason: format!("message value is not UTF-8: {err}"),
         });
     }
     let doc = Document::from_json_bytes(bytes).map_err(|err| Rejection {
         class: match err {
-            DocumentError::Json(_) => "InvalidJson",
-            DocumentError::UnsupportedSchema { .. } => "UnsupportedSchemaVersion",
-            _ => "InvalidDocument",
+            DocumentError::Json(_) => DeadLetterClass::InvalidJson,
+            DocumentError::UnsupportedSchema { .. } => DeadLetterClass::UnsupportedSchemaVersion,
+            _ => DeadLetterClass::InvalidDocument,
         },
         reason: err.to_string(),
     })?;
     match doc.precomputed_dimension() {
         Some(found) if found != limits.dimension => Err(Rejection {
-            class: "VectorDimensionMismatch",
+            class: DeadLetterClass::VectorDimensionMismatch,
             reason: format!(
                 "precomputed vectors have {found} dimensions; the collection's model has {}",
                 limits.dimension
@@ -99,25 +142,28 @@ mod tests {
 
     #[test]
     fn classes_name_the_cause() {
-        assert_eq!(accept(None, limits(10)).unwrap_err().class, "EmptyMessage");
+        assert_eq!(
+            accept(None, limits(10)).unwrap_err().class,
+            DeadLetterClass::EmptyMessage
+        );
         assert_eq!(
             accept(Some(b"{not json"), limits(100)).unwrap_err().class,
-            "InvalidJson"
+            DeadLetterClass::InvalidJson
         );
         assert_eq!(
             accept(Some(b"{\"id\": \"\xff\xfe\"}"), limits(100))
                 .unwrap_err()
                 .class,
-            "InvalidUtf8"
+            DeadLetterClass::InvalidUtf8
         );
         let big = vec![b' '; 101];
         let err = accept(Some(&big), limits(100)).unwrap_err();
-        assert_eq!(err.class, "DocumentTooLarge");
+        assert_eq!(err.class, DeadLetterClass::DocumentTooLarge);
         assert!(err.reason.contains("max_document_bytes"));
         let other_version = br#"{"schema_version":9,"id":"x","source":{"kind":"k","instance":"i"},"updated_at":"2026-01-01T00:00:00Z","content_hash":"h"}"#;
         assert_eq!(
             accept(Some(other_version), limits(1000)).unwrap_err().class,
-            "UnsupportedSchemaVersion"
+            DeadLetterClass::UnsupportedSchemaVersion
         );
     }
 
@@ -130,9 +176,9 @@ mod tests {
         };
         assert!(accept(Some(doc("[0.1,0.2,0.3]").as_bytes()), limits(1000)).is_ok());
         let err = accept(Some(doc("[0.1,0.2]").as_bytes()), limits(1000)).unwrap_err();
-        assert_eq!(err.class, "VectorDimensionMismatch");
+        assert_eq!(err.class, DeadLetterClass::VectorDimensionMismatch);
         assert!(err.reason.contains("2 dimensions"), "{}", err.reason);
         let err = accept(Some(doc("[0,0,0]").as_bytes()), limits(1000)).unwrap_err();
-        assert_eq!(err.class, "InvalidDocument");
+        assert_eq!(err.class, DeadLetterClass::InvalidDocument);
     }
 }
