@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Freshness: edit a note -> first search hit with the new word, through
 # `tributary serve`'s HTTP API while `tributary sync vault --watch` runs.
-# Writes $BENCH_OUT/40-freshness.md. Isolated: its own topic, consumer group,
-# database schema (dropped after), store and vault (temporary copies).
+# Writes $BENCH_OUT/40-freshness.md. Isolated (bench_env): its own topic,
+# consumer group, database schema and store, dropped after; a copy of the vault.
 #   FRESHNESS_EDITS (default 200, at least 100 for a p99)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -10,24 +10,19 @@ cd "$(dirname "$0")/../.."
 edits=${FRESHNESS_EDITS:-200}
 out="$BENCH_OUT/40-freshness.md"
 
-id="bench_fresh_$(date +%s)_$$"
+source bench/lib.sh
 tmp=$(mktemp -d)
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-export TRIBUTARY_KAFKA__TOPIC="$id.documents"
-export TRIBUTARY_INDEXER__GROUP_ID="$id-indexer"
-export TRIBUTARY_DATABASE__SCHEMA="$id"
-export TRIBUTARY_STORE_PATH="$tmp/store"
 export TRIBUTARY_SERVE__LISTEN="127.0.0.1:$port"
 export TRIBUTARY_LOG_FORMAT=json
 export RUST_LOG=${RUST_LOG:-warn}
+bench_env fresh
 
 pids=()
 cleanup() {
     for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
     for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-    if command -v psql >/dev/null; then
-        psql "$DATABASE_URL" -qc "DROP SCHEMA IF EXISTS \"$id\" CASCADE" >/dev/null 2>&1 || true
-    fi
+    bench_cleanup
     rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -38,7 +33,6 @@ note=freshness-probe.md
 echo "# Freshness probe" > "$tmp/vault/$note"
 notes=$(find "$tmp/vault" -name '*.md' | wc -l)
 
-"$TRIBUTARY_BIN" migrate >/dev/null
 "$TRIBUTARY_BIN" serve >"$tmp/serve.out" 2>"$tmp/serve.log" &
 pids+=($!)
 if "$TRIBUTARY_BIN" sync vault --help | grep -q -- '--watch'; then
