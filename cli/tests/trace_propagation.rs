@@ -7,7 +7,7 @@
 
 // The shared fixture; this binary uses only part of it.
 #[allow(dead_code)]
-#[path = "integration/support.rs"]
+#[path = "integration/support/mod.rs"]
 mod support;
 
 use opentelemetry::trace::TracerProvider as _;

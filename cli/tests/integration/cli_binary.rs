@@ -2,10 +2,11 @@
 //! through the environment only.
 
 use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::embedder_outage::{document, publish, registry_count};
 use crate::embedding_fake::FakeEmbeddings;
+use crate::support::process::terminate;
 use crate::support::{unique, TestEnv};
 
 const BIN: &str = env!("CARGO_BIN_EXE_tributary");
@@ -242,22 +243,7 @@ async fn sigterm_with_a_batch_in_flight_commits_only_what_was_indexed() {
     // The start-up probe(s), at least one batch answered, the next asked for.
     fake.wait_for_requests(before + 4, Duration::from_secs(60))
         .await;
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("kill");
-    assert!(status.success());
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let exit = loop {
-        if let Some(exit) = child.try_wait().expect("wait") {
-            break exit;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "indexer ignored SIGTERM for 30 s"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let exit = terminate(&mut child, Duration::from_secs(30)).await;
     assert!(exit.success(), "indexer exited with {exit} on SIGTERM");
 
     // Committed: at least the answered batch, never the one in flight, and

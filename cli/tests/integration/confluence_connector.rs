@@ -13,6 +13,7 @@ use tributary_indexer::embed::Embedder;
 use tributary_indexer::search::Searcher;
 
 use crate::confluence_fake::{FakeConfluence, FakePage, Logged, TOKEN};
+use crate::support::atlassian::BinarySync;
 use crate::support::{embedder, TestEnv};
 
 /// Storage format with everything the converter must handle.
@@ -476,48 +477,25 @@ async fn tributary_sync_confluence_through_the_binary() {
     let fake = FakeConfluence::start(ConfluenceFlavor::Cloud).await;
     fake.put(filler(1, 1));
     fake.put(filler(2, 2));
-    let dir = tempfile::tempdir().expect("tempdir");
-    let config = dir.path().join("tributary.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[confluence]\nbase_url = \"{}/wiki\"\nflavor = \"cloud\"\ninstance = \"test\"\nspaces = [\"ENG\"]\nemail = \"bot@example.com\"\n",
-            fake.uri()
-        ),
-    )
-    .expect("write config");
-    let run = |extra: &'static [&'static str]| {
-        let config = config.clone();
-        let topic = env.config.kafka.topic.clone();
-        let schema = env.config.database.schema.clone().expect("schema");
-        tokio::task::spawn_blocking(move || {
-            std::process::Command::new(env!("CARGO_BIN_EXE_tributary"))
-                .args(["sync", "confluence", "--config"])
-                .arg(&config)
-                .args(extra)
-                .env("TRIBUTARY_KAFKA__TOPIC", topic)
-                .env("TRIBUTARY_DATABASE__SCHEMA", schema)
-                .env("TRIBUTARY_CONFLUENCE_TOKEN", TOKEN)
-                .env("TRIBUTARY_LOG_FORMAT", "json")
-                .env("RUST_LOG", "debug")
-                .output()
-                .expect("run tributary")
-        })
-    };
-    let out = run(&["--dry-run"]).await.expect("join");
-    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-    assert!(out.status.success(), "{stdout}\n{stderr}");
+    let toml = format!(
+        "[confluence]\nbase_url = \"{}/wiki\"\nflavor = \"cloud\"\ninstance = \"test\"\nspaces = [\"ENG\"]\nemail = \"bot@example.com\"\n",
+        fake.uri()
+    );
+    let binary = BinarySync::new(
+        &env,
+        "confluence",
+        &toml,
+        "TRIBUTARY_CONFLUENCE_TOKEN",
+        TOKEN,
+    );
+    let (stdout, _) = binary.run_ok(&["--dry-run"]).await;
     assert!(
         stdout.contains("confluence:test (dry run): fetched 2, published 2"),
         "{stdout}"
     );
     assert_eq!(env.topic_messages(), 0, "a dry run published");
 
-    let out = run(&[]).await.expect("join");
-    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-    assert!(out.status.success(), "{stdout}\n{stderr}");
+    let (stdout, stderr) = binary.run_ok(&[]).await;
     assert!(
         stdout.contains("confluence:test: fetched 2, published 2, unchanged 0, tombstones 0"),
         "{stdout}"
@@ -533,7 +511,7 @@ async fn tributary_sync_confluence_through_the_binary() {
     assert_eq!(env.topic_messages(), 2);
 
     fake.forbid("ENG", true);
-    let out = run(&["--full"]).await.expect("join");
+    let out = binary.run(&["--full"]).await;
     let stderr = String::from_utf8_lossy(&out.stderr).to_string();
     assert!(
         !out.status.success(),

@@ -7,19 +7,18 @@
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
 
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde_json::{json, Value};
-use tributary_connectors::atlassian::{Auth, RetryPolicy};
 use tributary_connectors::confluence::ConfluenceSyncOptions;
 use tributary_core::config::{ConfluenceConfig, ConfluenceFlavor};
-use tributary_core::secret::SecretString;
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+use crate::support::atlassian;
 
 pub const TOKEN: &str = "s3cr3t-confluence-token";
 pub const EMAIL: &str = "bot@example.com";
@@ -194,24 +193,10 @@ impl FakeConfluence {
     }
 
     pub fn options_for(&self, cfg: ConfluenceConfig) -> ConfluenceSyncOptions {
-        let auth = match cfg.flavor {
-            ConfluenceFlavor::Cloud => Auth::Basic {
-                email: EMAIL.into(),
-                token: SecretString::from(TOKEN),
-                origin: "env TRIBUTARY_CONFLUENCE_TOKEN".into(),
-            },
-            ConfluenceFlavor::Datacenter => Auth::Bearer {
-                token: SecretString::from(TOKEN),
-                origin: "env TRIBUTARY_CONFLUENCE_TOKEN".into(),
-            },
-        };
+        let cloud = cfg.flavor == ConfluenceFlavor::Cloud;
+        let auth = atlassian::auth(cloud, EMAIL, TOKEN, "TRIBUTARY_CONFLUENCE_TOKEN");
         let mut opts = ConfluenceSyncOptions::from_config(&cfg, auth).expect("options");
-        opts.http.retry = RetryPolicy {
-            max_retries: 3,
-            initial_backoff: Duration::from_millis(20),
-            max_backoff: Duration::from_millis(200),
-            max_retry_after: Duration::from_secs(5),
-        };
+        opts.http.retry = atlassian::quick_retry();
         opts
     }
 }

@@ -3,11 +3,11 @@
 
 use std::time::Duration;
 
-use rdkafka::producer::{FutureProducer, FutureRecord};
 use tokio_util::sync::CancellationToken;
-use tributary_core::kafka;
 use tributary_indexer::dlq::{self, Filter, RedriveOptions, RedriveReport, Resolved};
 
+use crate::support::records::produce_raw;
+use crate::support::wait::count_reaches_while_running;
 use crate::support::TestEnv;
 
 const SMALL_CAP: usize = 1_000;
@@ -93,18 +93,7 @@ async fn registry_count(env: &TestEnv) -> i64 {
 }
 
 async fn produce_poison(env: &TestEnv) {
-    let producer: FutureProducer = kafka::client_config(&env.config.kafka)
-        .create()
-        .expect("producer");
-    producer
-        .send(
-            FutureRecord::to(&env.config.kafka.topic)
-                .key("vault:test:poison")
-                .payload("{not json"),
-            Duration::from_secs(10),
-        )
-        .await
-        .expect("produce poison");
+    produce_raw(env, "vault:test:poison", b"{not json").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -214,25 +203,14 @@ async fn an_interrupted_redrive_resumes_without_replaying_what_it_recorded() {
         )
         .await
     });
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    loop {
-        let recorded: i64 = sqlx::query_scalar("SELECT count(*) FROM dlq_resolved")
-            .fetch_one(&env.pool)
-            .await
-            .expect("count");
-        if recorded >= 2 {
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "redrive made no progress"
-        );
-        assert!(
-            !task.is_finished(),
-            "redrive ended before it could be interrupted"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    count_reaches_while_running(
+        &env.pool,
+        "SELECT count(*) FROM dlq_resolved",
+        2,
+        &task,
+        Duration::from_secs(60),
+    )
+    .await;
     task.abort();
     assert!(task.await.is_err_and(|e| e.is_cancelled()));
     let first = env.topic_messages() - messages;

@@ -313,21 +313,7 @@ async fn a_server_refusing_everything_pauses_instead_of_dead_lettering() {
         fake.answer_everything_with(status);
         let before = fake.requests();
         let shutdown = tokio_util::sync::CancellationToken::new();
-        let indexer = env.indexer();
-        let run = {
-            let shutdown = shutdown.clone();
-            tokio::spawn(async move {
-                indexer
-                    .run(
-                        tributary_indexer::RunOptions {
-                            until_idle: true,
-                            ..Default::default()
-                        },
-                        shutdown,
-                    )
-                    .await
-            })
-        };
+        let run = env.spawn_indexer(shutdown.clone());
         // Well past max_attempts (5) requests: long enough to have flooded.
         fake.wait_for_requests(before + 14, Duration::from_secs(60))
             .await;

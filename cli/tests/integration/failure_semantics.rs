@@ -10,7 +10,6 @@ use rdkafka::producer::{FutureProducer, FutureRecord};
 use tokio_util::sync::CancellationToken;
 use tributary_core::envelope::*;
 use tributary_core::{kafka, Document, PrecomputedChunk};
-use tributary_indexer::RunOptions;
 
 use crate::embedder_outage::{dead_letters, document, http_parts, publish, registry_count};
 use crate::embedding_fake::{FakeEmbeddings, DIMENSION};
@@ -178,21 +177,7 @@ async fn a_failure_the_probes_cannot_see_holds_messages_instead_of_flooding_the_
     fake.fail_inputs_containing(Some("Ordinary note"));
 
     let shutdown = CancellationToken::new();
-    let indexer = env.indexer();
-    let run = {
-        let shutdown = shutdown.clone();
-        tokio::spawn(async move {
-            indexer
-                .run(
-                    RunOptions {
-                        until_idle: true,
-                        ..Default::default()
-                    },
-                    shutdown,
-                )
-                .await
-        })
-    };
+    let run = env.spawn_indexer(shutdown.clone());
     // One suspect dead-lettered (max_attempts failures while the batch is
     // split, 2 more alone), then the next suspect failing past its own
     // max_attempts: held, not dead-lettered.

@@ -13,6 +13,7 @@ use tributary_indexer::embed::Embedder;
 use tributary_indexer::search::Searcher;
 
 use crate::jira_fake::{adf, utc, FakeIssue, FakeJira, Fault, TOKEN};
+use crate::support::atlassian::BinarySync;
 use crate::support::{embedder, TestEnv};
 
 async fn sync(env: &TestEnv, opts: &JiraSyncOptions) -> Result<JiraSyncReport, JiraSyncError> {
@@ -572,48 +573,19 @@ async fn tributary_sync_jira_through_the_binary() {
     let fake = FakeJira::start(JiraFlavor::Cloud).await;
     fake.put(issue(1, 1));
     fake.put(issue(2, 2));
-    let dir = tempfile::tempdir().expect("tempdir");
-    let config = dir.path().join("tributary.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[jira]\nbase_url = \"{}\"\nflavor = \"cloud\"\ninstance = \"test\"\nprojects = [\"OPS\"]\nemail = \"bot@example.com\"\n",
-            fake.uri()
-        ),
-    )
-    .expect("write config");
-    let run = |extra: &'static [&'static str]| {
-        let config = config.clone();
-        let topic = env.config.kafka.topic.clone();
-        let schema = env.config.database.schema.clone().expect("schema");
-        tokio::task::spawn_blocking(move || {
-            std::process::Command::new(env!("CARGO_BIN_EXE_tributary"))
-                .args(["sync", "jira", "--config"])
-                .arg(&config)
-                .args(extra)
-                .env("TRIBUTARY_KAFKA__TOPIC", topic)
-                .env("TRIBUTARY_DATABASE__SCHEMA", schema)
-                .env("TRIBUTARY_JIRA_TOKEN", TOKEN)
-                .env("TRIBUTARY_LOG_FORMAT", "json")
-                .env("RUST_LOG", "debug")
-                .output()
-                .expect("run tributary")
-        })
-    };
-    let out = run(&["--dry-run"]).await.expect("join");
-    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-    assert!(out.status.success(), "{stdout}\n{stderr}");
+    let toml = format!(
+        "[jira]\nbase_url = \"{}\"\nflavor = \"cloud\"\ninstance = \"test\"\nprojects = [\"OPS\"]\nemail = \"bot@example.com\"\n",
+        fake.uri()
+    );
+    let binary = BinarySync::new(&env, "jira", &toml, "TRIBUTARY_JIRA_TOKEN", TOKEN);
+    let (stdout, _) = binary.run_ok(&["--dry-run"]).await;
     assert!(
         stdout.contains("jira:test (dry run): fetched 2, published 2"),
         "{stdout}"
     );
     assert_eq!(env.topic_messages(), 0, "a dry run published");
 
-    let out = run(&[]).await.expect("join");
-    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-    assert!(out.status.success(), "{stdout}\n{stderr}");
+    let (stdout, stderr) = binary.run_ok(&[]).await;
     assert!(
         stdout.contains("jira:test: fetched 2, published 2, unchanged 0, tombstones 0")
             && stdout.contains("pages 1, retries 0"),

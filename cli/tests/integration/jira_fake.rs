@@ -13,12 +13,12 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 use chrono::{DateTime, FixedOffset, NaiveDateTime, TimeZone, Utc};
 use serde_json::{json, Value};
-use tributary_connectors::atlassian::{Auth, RetryPolicy};
 use tributary_connectors::jira::JiraSyncOptions;
 use tributary_core::config::{JiraConfig, JiraFlavor};
-use tributary_core::secret::SecretString;
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+use crate::support::atlassian;
 
 pub const TOKEN: &str = "s3cr3t-jira-token";
 pub const EMAIL: &str = "bot@example.com";
@@ -199,24 +199,10 @@ impl FakeJira {
 
     pub fn options_with_token(&self, token: &str) -> JiraSyncOptions {
         let cfg = self.config();
-        let auth = match cfg.flavor {
-            JiraFlavor::Cloud => Auth::Basic {
-                email: EMAIL.into(),
-                token: SecretString::from(token),
-                origin: "env TRIBUTARY_JIRA_TOKEN".into(),
-            },
-            JiraFlavor::Datacenter => Auth::Bearer {
-                token: SecretString::from(token),
-                origin: "env TRIBUTARY_JIRA_TOKEN".into(),
-            },
-        };
+        let cloud = cfg.flavor == JiraFlavor::Cloud;
+        let auth = atlassian::auth(cloud, EMAIL, token, "TRIBUTARY_JIRA_TOKEN");
         let mut opts = JiraSyncOptions::from_config(&cfg, auth).expect("options");
-        opts.http.retry = RetryPolicy {
-            max_retries: 3,
-            initial_backoff: Duration::from_millis(20),
-            max_backoff: Duration::from_millis(200),
-            max_retry_after: Duration::from_secs(5),
-        };
+        opts.http.retry = atlassian::quick_retry();
         opts
     }
 }

@@ -8,27 +8,15 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use rdkafka::producer::{FutureProducer, FutureRecord};
-use tributary_core::kafka;
+use crate::support::records::produce_raw;
+use crate::support::{process, TestEnv};
 
-use crate::support::TestEnv;
-
-const BIN: &str = env!("CARGO_BIN_EXE_tributary");
 const WAIT: Duration = Duration::from_secs(90);
 
+/// The binary with outcome gauges refreshed every second.
 fn command(env: &TestEnv, store: &std::path::Path) -> Command {
-    let cfg = &env.config;
-    let mut cmd = Command::new(BIN);
-    cmd.env("TRIBUTARY_KAFKA__TOPIC", &cfg.kafka.topic)
-        .env("TRIBUTARY_INDEXER__GROUP_ID", &cfg.indexer.group_id)
-        .env(
-            "TRIBUTARY_DATABASE__SCHEMA",
-            cfg.database.schema.as_deref().unwrap_or("public"),
-        )
-        .env("TRIBUTARY_STORE_PATH", store)
-        .env("TRIBUTARY_LOG_FORMAT", "json")
-        .env("TRIBUTARY_METRICS__OUTCOMES_INTERVAL_SECS", "1")
-        .env("RUST_LOG", "info");
+    let mut cmd = process::command(env, store);
+    cmd.env("TRIBUTARY_METRICS__OUTCOMES_INTERVAL_SECS", "1");
     cmd
 }
 
@@ -191,18 +179,7 @@ async fn the_metrics_equal_what_the_runs_did() {
 
     // A poison message: `DeadLettersArriving` reads the counter, the pending
     // gauge follows from the DLQ.
-    let producer: FutureProducer = kafka::client_config(&env.config.kafka)
-        .create()
-        .expect("producer");
-    producer
-        .send(
-            FutureRecord::to(&env.config.kafka.topic)
-                .key("poison")
-                .payload("{not json"),
-            Duration::from_secs(10),
-        )
-        .await
-        .expect("produce");
+    produce_raw(&env, "poison", b"{not json").await;
     let body = scrape_until(&addr, "the dead letter counted and pending", |b| {
         value(
             b,

@@ -9,27 +9,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
+use crate::support::process::{command, BIN};
 use crate::support::{unique, TestEnv};
 
-const BIN: &str = env!("CARGO_BIN_EXE_tributary");
 const WAIT: Duration = Duration::from_secs(90);
-
-/// The binary on this test's topic, group, schema and `store`.
-fn command(env: &TestEnv, store: &std::path::Path) -> Command {
-    let cfg = &env.config;
-    let mut cmd = Command::new(BIN);
-    cmd.env("TRIBUTARY_KAFKA__TOPIC", &cfg.kafka.topic)
-        .env("TRIBUTARY_INDEXER__GROUP_ID", &cfg.indexer.group_id)
-        .env(
-            "TRIBUTARY_DATABASE__SCHEMA",
-            cfg.database.schema.as_deref().unwrap_or("public"),
-        )
-        .env("TRIBUTARY_STORE_PATH", store)
-        .env("TRIBUTARY_LOG_FORMAT", "json")
-        .env("TRIBUTARY_METRICS__LISTEN", "127.0.0.1:0")
-        .env("RUST_LOG", "info");
-    cmd
-}
 
 /// A running `tributary serve` on a free port; killed if a test fails
 /// before stopping it.

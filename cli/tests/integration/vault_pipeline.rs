@@ -6,14 +6,14 @@ use std::time::Duration;
 
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::message::{Headers, Message};
-use rdkafka::producer::{FutureProducer, FutureRecord};
 use tokio_util::sync::CancellationToken;
 use tributary_core::{kafka, Document};
 use tributary_indexer::embed::Embedder;
 use tributary_indexer::search::Searcher;
 use tributary_indexer::store::point_id;
-use tributary_indexer::RunOptions;
 
+use crate::support::records::produce_raw;
+use crate::support::wait::count_reaches_while_running;
 use crate::support::{embedder, TestEnv};
 
 fn paragraphs(topic: &str, n: usize) -> String {
@@ -186,38 +186,16 @@ async fn the_indexer_killed_mid_stream_and_restarted_ends_exact() {
         notes.len() as u64
     );
 
-    let indexer = env.indexer();
-    let task = tokio::spawn(async move {
-        indexer
-            .run(
-                RunOptions {
-                    until_idle: true,
-                    ..Default::default()
-                },
-                CancellationToken::new(),
-            )
-            .await
-    });
+    let task = env.spawn_indexer(CancellationToken::new());
     // Wait (bounded) for real progress, then kill the task mid-stream.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(180);
-    loop {
-        let done: i64 = sqlx::query_scalar("SELECT count(*) FROM documents")
-            .fetch_one(&env.pool)
-            .await
-            .expect("count");
-        if done >= 3 {
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "indexer made no progress"
-        );
-        assert!(
-            !task.is_finished(),
-            "indexer ended before it could be killed"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    count_reaches_while_running(
+        &env.pool,
+        "SELECT count(*) FROM documents",
+        3,
+        &task,
+        Duration::from_secs(180),
+    )
+    .await;
     task.abort();
     let aborted = task.await;
     assert!(
@@ -325,18 +303,7 @@ async fn an_unreachable_broker_fails_the_sync_and_keeps_the_watermark() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unparsable_message_is_dead_lettered_and_the_rest_indexed() {
     let env = TestEnv::new().await;
-    let producer: FutureProducer = kafka::client_config(&env.config.kafka)
-        .create()
-        .expect("producer");
-    producer
-        .send(
-            FutureRecord::to(&env.config.kafka.topic)
-                .key("bad-key")
-                .payload("{not json"),
-            Duration::from_secs(10),
-        )
-        .await
-        .expect("produce poison");
+    produce_raw(&env, "bad-key", b"{not json").await;
     env.write_note("good.md", &note("Good", "A perfectly fine note."));
     env.sync().await.expect("sync");
 

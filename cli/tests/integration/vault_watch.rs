@@ -14,6 +14,7 @@ use tokio_util::sync::CancellationToken;
 use tributary_connectors::vault::{self, VaultSyncOptions, WatchError, WatchOptions};
 use tributary_core::Document;
 
+use crate::support::process::{sigterm, wait_exit};
 use crate::support::TestEnv;
 
 /// Polls `check` until it holds or `limit` passes (then fails, saying what).
@@ -382,25 +383,16 @@ async fn the_binary_watches_until_sigterm_and_exits_cleanly() {
     let docs = messages(&env, 1).await;
     assert_eq!(docs[0].id, TestEnv::doc_id("seen.md"));
 
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("kill");
-    assert!(status.success());
+    sigterm(&child);
     let stopped = lines
         .map_while(Result::ok)
         .any(|line| line.contains("stopped watching the vault"));
     assert!(stopped, "no clean stop logged after SIGTERM");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let exit = loop {
-        if let Some(exit) = child.try_wait().expect("wait") {
-            break exit;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the watch ignored SIGTERM for 30 s"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let exit = wait_exit(
+        &mut child,
+        "the watch to exit after SIGTERM",
+        Duration::from_secs(30),
+    )
+    .await;
     assert!(exit.success(), "exited with {exit} on SIGTERM");
 }

@@ -1,4 +1,11 @@
-//! Shared test fixture: an isolated slice of the real stack per test.
+//! The integration tests' support library: an isolated slice of the real
+//! stack per test (`TestEnv`, here), raw Kafka records (`records`), the
+//! binary as a child process (`process`), bounded waits (`wait`).
+
+pub mod atlassian;
+pub mod process;
+pub mod records;
+pub mod wait;
 
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
@@ -138,6 +145,26 @@ impl TestEnv {
             settings: self.config.indexer.clone(),
             pipeline: self.pipeline(),
         }
+    }
+
+    /// An indexer running until idle on its own task, stopped early by
+    /// `shutdown` (the test may also abort the task: a kill).
+    pub fn spawn_indexer(
+        &self,
+        shutdown: CancellationToken,
+    ) -> tokio::task::JoinHandle<Result<IndexStats, tributary_indexer::consumer::IndexError>> {
+        let indexer = self.indexer();
+        tokio::spawn(async move {
+            indexer
+                .run(
+                    RunOptions {
+                        until_idle: true,
+                        ..Default::default()
+                    },
+                    shutdown,
+                )
+                .await
+        })
     }
 
     pub async fn index_until_idle(&self) -> IndexStats {
