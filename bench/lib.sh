@@ -4,7 +4,8 @@ median_min_max() {
     sort -g | awk '{ v[NR] = $1 } END {
         if (NR == 0) { print "n/a"; exit }
         m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-        printf "%.3g (%.3g–%.3g)\n", m, v[1], v[NR] }'
+        printf "%s (%s–%s)\n", fmt(m), fmt(v[1]), fmt(v[NR]) }
+        function fmt(x) { return (x >= 100 || x <= -100) ? sprintf("%.0f", x) : sprintf("%.3g", x) }'
 }
 # peak_rss_mb cmd... : runs cmd under /usr/bin/time, prints its peak RSS in MB on fd 3
 peak_rss_mb() {
@@ -27,19 +28,24 @@ bench_env() {
     export TRIBUTARY_METRICS__LISTEN=127.0.0.1:0
     "$TRIBUTARY_BIN" migrate >/dev/null
 }
+# Python with kafka-python, in a venv of the bench's own (the stack's Kafka has
+# no command-line tools: it is installed from Maven jars).
+bench_python() {
+    local venv="$HOME/.cache/tributary/bench-kafka-venv"
+    if [ ! -x "$venv/bin/python" ]; then
+        python3 -m venv "$venv" >&2
+        "$venv/bin/pip" install -q kafka-python >&2
+    fi
+    "$venv/bin/python" "$@"
+}
 # Drops what bench_env made.
 bench_cleanup() {
-    local kafka_home; kafka_home=$(ls -d "$HOME"/.cache/tributary/kafka-*/ | head -1)
-    "$kafka_home"/bin/kafka-topics.sh --bootstrap-server "$KAFKA_BROKERS" --delete \
-        --topic "$BENCH_ID.documents,$BENCH_ID.documents.dlq" >/dev/null 2>&1 || true
+    bench_python bench/kafka_tool.py delete "$KAFKA_BROKERS" \
+        "$BENCH_ID.documents" "$BENCH_ID.documents.dlq" >/dev/null 2>&1 || true
     psql -q "$DATABASE_URL" -c "DROP SCHEMA IF EXISTS $BENCH_ID CASCADE" >/dev/null 2>&1 || true
     rm -rf "$TRIBUTARY_STORE_PATH"
 }
 # Publishes a file of key<TAB>value lines to the current bench topic.
 bench_publish() {
-    local kafka_home; kafka_home=$(ls -d "$HOME"/.cache/tributary/kafka-*/ | head -1)
-    "$kafka_home"/bin/kafka-console-producer.sh --bootstrap-server "$KAFKA_BROKERS" \
-        --topic "$TRIBUTARY_KAFKA__TOPIC" --property parse.key=true \
-        --property "key.separator=$(printf '\t')" --producer-property linger.ms=20 \
-        --producer-property batch.size=1000000 --producer-property max.request.size=10000000 < "$1"
+    bench_python bench/kafka_tool.py publish "$KAFKA_BROKERS" "$TRIBUTARY_KAFKA__TOPIC" "$1"
 }

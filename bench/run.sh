@@ -41,5 +41,7 @@ done
         echo
         cat "$fragment"
     done
+    echo
+    cat bench/not-measured.md
 } > BENCHMARKS.md
 echo "[bench] wrote BENCHMARKS.md" >&2

@@ -69,22 +69,13 @@ done
 curl -sf "http://$serve_addr/search?q=ready" >/dev/null \
     || { echo "tributary serve did not answer on $serve_addr; its log:" >&2; tail "$live/serve.log" >&2; exit 1; }
 echo "tributary serve answers on http://$serve_addr (GET/POST /search, /metrics, /healthz, /readyz)"
-publish_edit() { :; }
-if "$bin" sync vault --help | grep -q -- '--watch'; then
-    "$bin" sync vault --path "$live/vault" --instance demo --watch >"$live/watch.out" 2>"$live/watch.log" &
-    live_pids+=($!)
-    echo "watching $live/vault"
-    # Correct without it (the first scan would publish the edit too); it keeps
-    # the watcher's start-up out of the delay measured below.
-    sleep 1
-else
-    echo "note: this build has no \`tributary sync vault --watch\` yet; the edit is published by a one-shot"
-    echo "      \`tributary sync vault\` instead, and its run time is part of the delay below"
-    publish_edit() {
-        "$bin" sync vault --path "$live/vault" --instance demo >/dev/null 2>"$live/sync.log" \
-            || { cat "$live/sync.log" >&2; return 1; }
-    }
-fi
+RUST_LOG=info "$bin" sync vault --path "$live/vault" --instance demo --watch >"$live/watch.out" 2>"$live/watch.log" &
+live_pids+=($!)
+echo "watching $live/vault"
+# Its first full scan done, the delay measured below is the edit's alone.
+for _ in $(seq 300); do grep -q "watch sync finished" "$live/watch.log" && break; sleep 0.1; done
+grep -q "watch sync finished" "$live/watch.log" \
+    || { echo "the watcher never finished its first scan; its log:" >&2; tail "$live/watch.log" >&2; exit 1; }
 
 note="$live/vault/concepts/Backpressure.md"
 marker="Update $(date -u +%H:%M:%S)"
@@ -98,7 +89,6 @@ found() {
 started=$(date +%s%N)
 awk -v line="$sentence" '{ print } /^# Backpressure$/ { print ""; print line }' \
     "examples/vault/concepts/Backpressure.md" >"$note"
-publish_edit
 for _ in $(seq 1500); do found && break; sleep 0.02; done
 found || { echo "the edit never became searchable" >&2; exit 1; }
 delay_ms=$(( ($(date +%s%N) - started) / 1000000 ))
@@ -109,7 +99,6 @@ printf 'searchable after %d.%03d s; `tributary search` (through the running serv
 
 # Put the note back, so the next demo starts from the same corpus.
 cp "examples/vault/concepts/Backpressure.md" "$note"
-publish_edit
 for _ in $(seq 1500); do found || break; sleep 0.02; done
 found && echo "warning: the restored note is not indexed yet; the next demo publishes it" >&2
 stop_live
