@@ -69,13 +69,11 @@ agree_fp32=$(TRIBUTARY_EMBEDDER__ONNX_MODEL="$fp32" "$TRIBUTARY_BIN" bench-embed
 agree_torch=$("$venv/bin/python" bench/torch_embed.py --model-dir "$MODEL_HOME" --reference "$fixture")
 
 # --- the indexer end to end, with the default model, on the same notes
-"$TRIBUTARY_BIN" migrate --skip-kafka >/dev/null
 : > "$work/indexer.txt"
 for r in $(seq "$runs"); do
-    id="bench_embed_$(date +%s)_$r"
-    export TRIBUTARY_KAFKA__TOPIC="$id" TRIBUTARY_INDEXER__GROUP_ID="$id" TRIBUTARY_STORE_PATH="$work/store-$r"
-    "$TRIBUTARY_BIN" migrate >/dev/null
-    "$TRIBUTARY_BIN" sync vault --path "$work/vault" --instance "$id" >/dev/null
+    # Its own topic, group, schema and store (never the user's corpus).
+    bench_env embed
+    "$TRIBUTARY_BIN" sync vault --path "$work/vault" --instance "$BENCH_ID" >/dev/null
     note "indexer run $r ($notes notes)"
     start=$(date +%s.%N)
     peak_rss_mb "$TRIBUTARY_BIN" index --until-idle > "$work/index-$r.txt" 3> "$work/rss-$r.txt"
@@ -84,8 +82,9 @@ for r in $(seq "$runs"); do
     docs=$(sed -E 's/^indexed ([0-9]+) documents \(([0-9]+) chunks\).*/\1/' <<<"$line")
     ch=$(sed -E 's/^indexed ([0-9]+) documents \(([0-9]+) chunks\).*/\2/' <<<"$line")
     echo "$docs $ch $(awk -v s="$start" -v e="$end" 'BEGIN {print e - s}') $(cat "$work/rss-$r.txt")" >> "$work/indexer.txt"
+    bench_cleanup
 done
-unset TRIBUTARY_KAFKA__TOPIC TRIBUTARY_INDEXER__GROUP_ID TRIBUTARY_STORE_PATH
+unset TRIBUTARY_KAFKA__TOPIC TRIBUTARY_INDEXER__GROUP_ID TRIBUTARY_STORE_PATH TRIBUTARY_DATABASE__SCHEMA
 
 # --- batch-size sweep (on examples/vault once: every size, every run)
 note "sweep: batch sizes $sweep"
