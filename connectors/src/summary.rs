@@ -33,11 +33,13 @@ mod millis {
     }
 }
 
-impl fmt::Display for SyncSummary {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl SyncSummary {
+    /// The counts every connector's summary line starts with, `scanned`
+    /// named as the source names it ("scanned" notes, "fetched" issues).
+    pub fn write_counts(&self, f: &mut fmt::Formatter<'_>, scanned: &str) -> fmt::Result {
         write!(
             f,
-            "{}{}: scanned {}, published {}, unchanged {}, tombstones {}, skipped {}, failed {} in {:.1}s",
+            "{}{}: {scanned} {}, published {}, unchanged {}, tombstones {}, skipped {}, failed {}",
             self.connector_id,
             if self.dry_run { " (dry run)" } else { "" },
             self.scanned,
@@ -46,7 +48,13 @@ impl fmt::Display for SyncSummary {
             self.tombstones,
             self.skipped,
             self.failed,
-            self.duration.as_secs_f64()
         )
+    }
+}
+
+impl fmt::Display for SyncSummary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.write_counts(f, "scanned")?;
+        write!(f, " in {:.1}s", self.duration.as_secs_f64())
     }
 }

@@ -47,17 +47,10 @@ pub struct ConfluenceProgress {
 impl fmt::Display for ConfluenceSyncReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let s = &self.summary;
+        s.write_counts(f, "fetched")?;
         write!(
             f,
-            "{}{}: fetched {}, published {}, unchanged {}, tombstones {}, skipped {}, failed {}, requests {}, retries {}, truncated {} in {:.1}s",
-            s.connector_id,
-            if s.dry_run { " (dry run)" } else { "" },
-            s.scanned,
-            s.published,
-            s.unchanged,
-            s.tombstones,
-            s.skipped,
-            s.failed,
+            ", requests {}, retries {}, truncated {} in {:.1}s",
             self.requests,
             self.retries,
             self.truncated,

@@ -36,17 +36,10 @@ pub struct JiraProgress {
 impl fmt::Display for JiraSyncReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let s = &self.summary;
+        s.write_counts(f, "fetched")?;
         write!(
             f,
-            "{}{}: fetched {}, published {}, unchanged {}, tombstones {}, skipped {}, failed {}, pages {}, retries {} in {:.1}s",
-            s.connector_id,
-            if s.dry_run { " (dry run)" } else { "" },
-            s.scanned,
-            s.published,
-            s.unchanged,
-            s.tombstones,
-            s.skipped,
-            s.failed,
+            ", pages {}, retries {} in {:.1}s",
             self.pages,
             self.retries,
             s.duration.as_secs_f64()
