@@ -153,9 +153,10 @@ impl Document {
         format!("{kind}:{instance}:{native}")
     }
 
-    /// A tombstone for `id`: tells the indexer to remove every chunk of it.
-    pub fn tombstone(id: String, source: SourceRef, at: DateTime<Utc>) -> Self {
-        let mut doc = Document {
+    /// A document with nothing in it yet (no title, body, links; hash unset):
+    /// what a tombstone and a connector's document builder start from.
+    pub fn empty(id: String, source: SourceRef, updated_at: DateTime<Utc>) -> Self {
+        Document {
             schema_version: SCHEMA_VERSION,
             id,
             source,
@@ -164,11 +165,17 @@ impl Document {
             body: Body::default(),
             metadata: Map::new(),
             links: Vec::new(),
-            updated_at: at,
-            deleted: true,
+            updated_at,
+            deleted: false,
             content_hash: String::new(),
             chunks: Vec::new(),
-        };
+        }
+    }
+
+    /// A tombstone for `id`: tells the indexer to remove every chunk of it.
+    pub fn tombstone(id: String, source: SourceRef, at: DateTime<Utc>) -> Self {
+        let mut doc = Document::empty(id, source, at);
+        doc.deleted = true;
         doc.content_hash = doc.compute_content_hash();
         doc
     }

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
-use tributary_core::document::{Body, Link, TextFormat, SCHEMA_VERSION};
+use tributary_core::document::{Body, Link, TextFormat};
 use tributary_core::{Document, SourceRef};
 
 use crate::state::{ItemRecord, ItemState};
@@ -59,20 +59,7 @@ pub struct DocumentBuilder {
 impl DocumentBuilder {
     pub fn new(id: String, source: SourceRef, updated_at: DateTime<Utc>) -> Self {
         DocumentBuilder {
-            doc: Document {
-                schema_version: SCHEMA_VERSION,
-                id,
-                source,
-                title: String::new(),
-                url: None,
-                body: Body::default(),
-                metadata: Map::new(),
-                links: Vec::new(),
-                updated_at,
-                deleted: false,
-                content_hash: String::new(),
-                chunks: Vec::new(),
-            },
+            doc: Document::empty(id, source, updated_at),
         }
     }
 
