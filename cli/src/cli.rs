@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use tributary_connectors::sync::RunFlags;
 use tributary_core::telemetry::LogFormat;
 
 #[derive(Debug, Parser)]
@@ -125,6 +126,18 @@ pub struct AtlassianArgs {
     /// Print the run summary as JSON on stdout.
     #[arg(long)]
     pub json: bool,
+}
+
+impl AtlassianArgs {
+    /// Sets the run's flags as asked (the instance only when given).
+    pub fn apply(&self, flags: &mut RunFlags) {
+        if let Some(instance) = &self.instance {
+            flags.instance.clone_from(instance);
+        }
+        flags.full = self.full;
+        flags.prune = self.prune;
+        flags.dry_run = self.dry_run;
+    }
 }
 
 #[derive(Debug, Args)]

@@ -12,8 +12,9 @@ pub mod publish;
 pub mod state;
 pub mod summary;
 pub mod sync;
+mod text;
 pub mod vault;
 
 pub use publish::{PublishError, Publisher};
 pub use state::SyncStateStore;
-pub use summary::SyncSummary;
+pub use summary::{ProgressFn, RunReport, SyncProgress, SyncSummary};

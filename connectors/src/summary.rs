@@ -52,6 +52,55 @@ impl SyncSummary {
     }
 }
 
+impl SyncSummary {
+    /// The one "finished" log line of a run, its counts as fields; `what`
+    /// names the run (`sync`, `watch sync`).
+    pub fn log_finished(&self, what: &str) {
+        tracing::info!(
+            connector = %self.connector_id,
+            scanned = self.scanned,
+            published = self.published,
+            unchanged = self.unchanged,
+            tombstones = self.tombstones,
+            skipped = self.skipped,
+            failed = self.failed,
+            dry_run = self.dry_run,
+            duration_ms = self.duration.as_millis() as u64,
+            "{what} finished"
+        );
+    }
+}
+
+/// A run's report as the CLI records, logs and prints it.
+pub trait RunReport: Serialize + fmt::Display {
+    fn summary(&self) -> &SyncSummary;
+
+    /// The source's own numbers and warnings, logged after the summary's
+    /// "sync finished" line.
+    fn log_details(&self) {}
+}
+
+impl RunReport for SyncSummary {
+    fn summary(&self) -> &SyncSummary {
+        self
+    }
+}
+
+/// Progress while a run pages through an HTTP source (a live line on
+/// stderr).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SyncProgress {
+    /// Distinct items fetched so far.
+    pub fetched: u64,
+    /// Messages Kafka acknowledged so far.
+    pub published: u64,
+    /// HTTP requests so far (Jira: search pages).
+    pub requests: u64,
+}
+
+/// Where a run reports its progress.
+pub type ProgressFn = dyn Fn(SyncProgress) + Send + Sync;
+
 impl fmt::Display for SyncSummary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.write_counts(f, "scanned")?;

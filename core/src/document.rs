@@ -131,6 +131,13 @@ pub struct Link {
     pub alias: Option<String>,
 }
 
+impl Link {
+    /// `(kind, target, alias)`: a link as one comparable value.
+    pub fn parts(&self) -> (&str, &str, Option<&str>) {
+        (&self.kind, &self.target, self.alias.as_deref())
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum DocumentError {
     #[error("document is not valid JSON: {0}")]

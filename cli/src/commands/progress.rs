@@ -3,6 +3,7 @@
 
 use std::io::{IsTerminal, Write};
 
+use tributary_connectors::SyncProgress;
 use tributary_indexer::IndexStats;
 
 pub struct LiveProgress {
@@ -25,7 +26,17 @@ impl LiveProgress {
         }
     }
 
-    pub fn update(&self, fetched: u64, published: u64, steps: u64) {
+    /// The connector kind this line counts for (`jira`, `confluence`).
+    pub fn source(&self) -> &'static str {
+        self.source
+    }
+
+    pub fn update(&self, progress: SyncProgress) {
+        let SyncProgress {
+            fetched,
+            published,
+            requests: steps,
+        } = progress;
         if self.tty {
             eprint!(
                 "\r{}: {fetched} {} fetched, {published} published ({steps} {})",

@@ -3,8 +3,9 @@
 //! a log. Shared by the Jira and Confluence connectors, which differ only in
 //! names (env vars, config section) and in the account email Cloud needs.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
+use tributary_core::config::AtlassianSite;
 use tributary_core::secret::SecretString;
 
 use super::Auth;
@@ -41,16 +42,16 @@ pub enum CredentialError {
     MissingEmail(&'static Product),
 }
 
-/// Builds the auth: basic (email + API token) for Cloud, bearer (personal
-/// access token) otherwise. `env` is the environment lookup (a parameter so
-/// tests need not mutate the process environment).
+/// Builds the auth of `site`: basic (email + API token) for Cloud, bearer
+/// (personal access token) otherwise. `env` is the environment lookup (a
+/// parameter so tests need not mutate the process environment).
 pub fn resolve(
     product: &'static Product,
     cloud: bool,
-    email: Option<&str>,
-    token_file: Option<&Path>,
+    site: &AtlassianSite,
     env: impl Fn(&str) -> Option<String>,
 ) -> Result<Auth, CredentialError> {
+    let (email, token_file) = (site.email.as_deref(), site.token_file.as_deref());
     let from_env = product.token_env.iter().find_map(|name| {
         env(name)
             .map(|v| v.trim().to_owned())
@@ -86,4 +87,67 @@ pub fn resolve(
         token,
         origin,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use tributary_core::secret::ExposeSecret;
+
+    use super::*;
+
+    static PRODUCT: Product = Product {
+        name: "Jira",
+        section: "jira",
+        token_env: ["TRIBUTARY_JIRA_TOKEN", "JIRA_API_TOKEN"],
+        email_env: "TRIBUTARY_JIRA__EMAIL",
+    };
+
+    #[test]
+    fn env_wins_then_file_and_cloud_needs_an_email() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("token");
+        std::fs::write(&file, "from-file\n").unwrap();
+        let mut site = AtlassianSite {
+            email: Some("me@example.com".into()),
+            token_file: Some(file.clone()),
+            ..AtlassianSite::default()
+        };
+        let env = |k: &str| (k == "JIRA_API_TOKEN").then(|| "from-env".to_owned());
+        match resolve(&PRODUCT, true, &site, env).unwrap() {
+            Auth::Basic { token, origin, .. } => {
+                assert_eq!(token.expose_secret(), "from-env");
+                assert_eq!(origin, "env JIRA_API_TOKEN");
+            }
+            other => panic!("{other:?}"),
+        }
+        // The first variable of the pair wins over the second.
+        let both = |k: &str| Some(format!("{k}-value"));
+        match resolve(&PRODUCT, false, &site, both).unwrap() {
+            Auth::Bearer { token, .. } => {
+                assert_eq!(token.expose_secret(), "TRIBUTARY_JIRA_TOKEN-value")
+            }
+            other => panic!("{other:?}"),
+        }
+        match resolve(&PRODUCT, false, &site, |_| None).unwrap() {
+            Auth::Bearer { token, origin } => {
+                assert_eq!(token.expose_secret(), "from-file");
+                assert!(origin.contains("token"));
+            }
+            other => panic!("{other:?}"),
+        }
+        site.email = None;
+        let err = resolve(&PRODUCT, true, &site, |_| None).unwrap_err();
+        assert!(matches!(err, CredentialError::MissingEmail(_)));
+        assert!(err.to_string().contains("jira.email"), "{err}");
+        site.token_file = None;
+        let err = resolve(&PRODUCT, true, &site, |_| None).unwrap_err();
+        assert!(matches!(err, CredentialError::Missing(_)));
+        assert!(err.to_string().contains("JIRA_API_TOKEN"), "{err}");
+        std::fs::write(&file, "  \n").unwrap();
+        site.token_file = Some(file);
+        assert!(matches!(
+            resolve(&PRODUCT, false, &site, |_| None),
+            Err(CredentialError::EmptyFile(_, _))
+        ));
+    }
 }

@@ -16,4 +16,4 @@ pub use client::{AtlassianClient, ClientSettings};
 pub use credentials::{resolve as resolve_credentials, CredentialError, Product};
 pub use error::AtlassianError;
 pub use retry::RetryPolicy;
-pub use site::HttpSettings;
+pub use site::client_settings;

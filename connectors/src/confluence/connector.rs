@@ -25,13 +25,14 @@ use super::cql;
 use super::model::{recorded_place, RawComment, RawPage};
 use super::options::ConfluenceSyncOptions;
 use super::page::Renderer;
-use super::report::{ConfluenceProgress, ConfluenceSyncReport, SpaceFailure};
+use super::report::{ConfluenceSyncReport, SpaceFailure};
 use crate::atlassian::{AtlassianClient, AtlassianError};
 use crate::jira::JqlZone;
 use crate::state::{ItemState, SyncStateStore};
 use crate::sync::decision::{self, Decision, Precheck};
+use crate::summary::{ProgressFn, SyncProgress};
 use crate::sync::{
-    self, Batch, Item, RunSpec, Session, SinkChoice, Source, SyncError, WalkContext, WalkEnd,
+    self, Batch, Item, Session, SinkChoice, Source, SyncError, WalkContext, WalkEnd,
 };
 
 pub const KIND: &str = "confluence";
@@ -80,14 +81,14 @@ pub async fn sync(
     opts: &ConfluenceSyncOptions,
     kafka: &KafkaConfig,
     store: &SyncStateStore,
-    progress: &(dyn Fn(ConfluenceProgress) + Send + Sync),
+    progress: &ProgressFn,
 ) -> Result<ConfluenceSyncReport, ConfluenceSyncError> {
     let client = AtlassianClient::new(opts.http.clone())?;
     let api = ConfluenceApi::new(client.clone(), opts.flavor);
     let renderer = Renderer {
         source: SourceRef {
             kind: KIND.into(),
-            instance: opts.instance.clone(),
+            instance: opts.run.instance.clone(),
         },
         web_base: api.web_base(),
         max_page_bytes: opts.max_page_bytes,
@@ -100,14 +101,7 @@ pub async fn sync(
         progress,
         seen: HashSet::new(),
     };
-    let spec = RunSpec {
-        kind: KIND,
-        instance: opts.instance.clone(),
-        dry_run: opts.dry_run,
-        prune: opts.prune,
-        prune_every: opts.prune_every,
-    };
-    let result = sync::run(&mut source, &spec, store, SinkChoice::Kafka(kafka)).await;
+    let result = sync::run(&mut source, &opts.run.spec(KIND), store, SinkChoice::Kafka(kafka)).await;
     let mut report = source.report;
     // Every HTTP request of the run: listings, searches, comments, retries.
     report.requests = client.requests();
@@ -167,7 +161,7 @@ struct ConfluenceSource<'a> {
     renderer: Renderer,
     /// Confluence's own numbers (the summary comes from the driver).
     report: ConfluenceSyncReport,
-    progress: &'a (dyn Fn(ConfluenceProgress) + Send + Sync),
+    progress: &'a ProgressFn,
     /// Page ids any walk of this run returned.
     seen: HashSet<String>,
 }
@@ -298,7 +292,7 @@ impl ConfluenceSource<'_> {
     ) -> Result<Option<DateTime<Utc>>, SpaceError> {
         let space = self.api.space(key).await?;
         let mut run = SpaceRun::new(space);
-        let since = match (self.opts.full, old) {
+        let since = match (self.opts.run.full, old) {
             (false, Some(w)) => {
                 let overlap = chrono::Duration::from_std(self.opts.overlap)
                     .unwrap_or_else(|_| chrono::Duration::minutes(2));
@@ -496,7 +490,7 @@ impl ConfluenceSource<'_> {
     }
 
     fn tick(&self, session: &Session<'_>) {
-        (self.progress)(ConfluenceProgress {
+        (self.progress)(SyncProgress {
             requests: self.api.requests(),
             fetched: session.summary.scanned,
             published: session.summary.published,
@@ -540,7 +534,7 @@ impl ConfluenceSource<'_> {
                 continue;
             }
             let fingerprint = page.fingerprint();
-            if session.precheck(&doc_id, &fingerprint, self.opts.full || force)
+            if session.precheck(&doc_id, &fingerprint, self.opts.run.full || force)
                 == Precheck::Unchanged
             {
                 run.watermark = run.watermark.max(Some(when));

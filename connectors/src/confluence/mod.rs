@@ -8,7 +8,6 @@
 mod api;
 mod connector;
 mod cql;
-mod credentials;
 mod model;
 mod options;
 mod page;
@@ -16,8 +15,18 @@ mod report;
 mod storage;
 
 pub use api::ApiError;
+pub use crate::atlassian::CredentialError;
 pub use connector::{sync, ConfluenceSyncError, KIND};
-pub use credentials::{resolve as resolve_credentials, CredentialError, TOKEN_ENV_VARS};
 pub use options::{ConfluenceSyncOptions, OptionsError};
-pub use report::{ConfluenceProgress, ConfluenceSyncReport, SpaceFailure};
+pub use report::{ConfluenceSyncReport, SpaceFailure};
 pub use storage::{storage_to_text, StorageLink, StorageText};
+
+/// Confluence's names for the shared credential rules
+/// ([`crate::atlassian::resolve_credentials`]): the token variables, checked
+/// in this order before `confluence.token_file`.
+pub static PRODUCT: crate::atlassian::Product = crate::atlassian::Product {
+    name: "Confluence",
+    section: "confluence",
+    token_env: ["TRIBUTARY_CONFLUENCE_TOKEN", "CONFLUENCE_API_TOKEN"],
+    email_env: "TRIBUTARY_CONFLUENCE__EMAIL",
+};

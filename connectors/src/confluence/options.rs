@@ -4,31 +4,25 @@ use std::time::Duration;
 
 use tributary_core::config::{ConfluenceConfig, ConfluenceFlavor};
 
-use crate::atlassian::{Auth, ClientSettings, HttpSettings};
+use crate::atlassian::{client_settings, Auth, ClientSettings};
+use crate::sync::RunFlags;
 
 #[derive(Debug, Clone)]
 pub struct ConfluenceSyncOptions {
-    pub instance: String,
+    /// The run's flags: instance, `--full`, `--prune`, `--dry-run`, the
+    /// prune cadence.
+    pub run: RunFlags,
     pub flavor: ConfluenceFlavor,
     pub spaces: Vec<String>,
     pub include_blogposts: bool,
     pub page_size: u32,
     pub listing_page_size: u32,
     pub overlap: Duration,
-    /// Prune every Nth run (0: only when `prune` is set).
-    pub prune_every: u32,
     /// Zone CQL date literals are written in; `None`: 12 h early (safe anywhere).
     pub time_zone: Option<String>,
     pub max_page_bytes: usize,
     /// `base_url` is the site root (Cloud: without `/wiki`).
     pub http: ClientSettings,
-    /// Ignore the watermarks and fingerprints: list every page in scope
-    /// (still publishing only changed content).
-    pub full: bool,
-    /// List every page id in scope and tombstone the vanished ones this run.
-    pub prune: bool,
-    /// Report what would be published; publish and record nothing.
-    pub dry_run: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -44,6 +38,7 @@ pub enum OptionsError {
 impl ConfluenceSyncOptions {
     pub fn from_config(cfg: &ConfluenceConfig, auth: Auth) -> Result<Self, OptionsError> {
         let mut base_url = cfg
+            .site
             .base_url
             .clone()
             .map(|u| u.trim().trim_end_matches('/').to_owned())
@@ -69,20 +64,16 @@ impl ConfluenceSyncOptions {
             return Err(OptionsError::PageSize(cfg.page_size));
         }
         Ok(ConfluenceSyncOptions {
-            instance: cfg.instance.clone(),
+            run: RunFlags::new(&cfg.site.instance, cfg.site.prune_every),
             flavor: cfg.flavor,
             spaces,
             include_blogposts: cfg.include_blogposts,
             page_size: cfg.page_size,
             listing_page_size: cfg.listing_page_size.clamp(1, 250),
-            overlap: Duration::from_secs(cfg.overlap_secs),
-            prune_every: cfg.prune_every,
-            time_zone: cfg.time_zone.clone(),
+            overlap: Duration::from_secs(cfg.site.overlap_secs),
+            time_zone: cfg.site.time_zone.clone(),
             max_page_bytes: cfg.max_page_bytes.max(1024),
-            http: HttpSettings::from(cfg).client(base_url, auth),
-            full: false,
-            prune: false,
-            dry_run: false,
+            http: client_settings(&cfg.site, base_url, auth),
         })
     }
 }

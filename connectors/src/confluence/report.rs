@@ -7,7 +7,7 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::summary::SyncSummary;
+use crate::summary::{RunReport, SyncSummary};
 
 #[derive(Debug, Default, Clone, Serialize)]
 pub struct ConfluenceSyncReport {
@@ -36,12 +36,27 @@ pub struct SpaceFailure {
     pub error: String,
 }
 
-/// Progress while a run pages through Confluence.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct ConfluenceProgress {
-    pub requests: u64,
-    pub fetched: u64,
-    pub published: u64,
+impl RunReport for ConfluenceSyncReport {
+    fn summary(&self) -> &SyncSummary {
+        &self.summary
+    }
+
+    fn log_details(&self) {
+        tracing::info!(
+            connector = %self.summary.connector_id,
+            requests = self.requests,
+            retries = self.retries,
+            truncated = self.truncated,
+            pruned = self.pruned,
+            "Confluence requests and retries"
+        );
+        if !self.unknown_macros.is_empty() {
+            tracing::warn!(macros = ?self.unknown_macros, "Confluence macros kept as their plain text");
+        }
+        for f in &self.failures {
+            tracing::error!(space = %f.space, error = %f.error, "Confluence space failed");
+        }
+    }
 }
 
 impl fmt::Display for ConfluenceSyncReport {

@@ -587,20 +587,7 @@ impl Converter {
     }
 
     fn finish(self) -> StorageText {
-        let mut text = String::with_capacity(self.out.len());
-        let mut blank = 0;
-        for line in self.out.lines() {
-            let line = line.trim_end();
-            if line.trim().is_empty() {
-                blank += 1;
-                continue;
-            }
-            if !text.is_empty() {
-                text.push_str(if blank > 0 { "\n\n" } else { "\n" });
-            }
-            blank = 0;
-            text.push_str(line);
-        }
+        let text = crate::text::fold_blank_lines(self.out.lines());
         let mut seen = std::collections::HashSet::new();
         let links = self
             .links

@@ -24,13 +24,14 @@ use super::jql::{self, JqlZone};
 use super::model::{fingerprint, parse_jira_time, Comment, RawIssue};
 use super::options::JiraSyncOptions;
 use super::pager::Pager;
-use super::report::{JiraProgress, JiraSyncReport};
+use super::report::JiraSyncReport;
 use super::wiki::mentions;
 use crate::atlassian::{AtlassianClient, AtlassianError};
 use crate::state::{ItemState, SyncStateStore};
 use crate::sync::decision::{self, Decision, Precheck};
+use crate::summary::{ProgressFn, SyncProgress};
 use crate::sync::{
-    self, Batch, Item, RunSpec, Session, SinkChoice, Source, SyncError, WalkContext, WalkEnd,
+    self, Batch, Item, Session, SinkChoice, Source, SyncError, WalkContext, WalkEnd,
 };
 
 pub const KIND: &str = "jira";
@@ -86,7 +87,7 @@ pub async fn sync(
     opts: &JiraSyncOptions,
     kafka: &KafkaConfig,
     store: &SyncStateStore,
-    progress: &(dyn Fn(JiraProgress) + Send + Sync),
+    progress: &ProgressFn,
 ) -> Result<JiraSyncReport, JiraSyncError> {
     let client = AtlassianClient::new(opts.http.clone())?;
     let mut source = JiraSource {
@@ -97,14 +98,7 @@ pub async fn sync(
         user_names: HashMap::new(),
         unknown_users: HashSet::new(),
     };
-    let spec = RunSpec {
-        kind: KIND,
-        instance: opts.instance.clone(),
-        dry_run: opts.dry_run,
-        prune: opts.prune,
-        prune_every: opts.prune_every,
-    };
-    let result = sync::run(&mut source, &spec, store, SinkChoice::Kafka(kafka)).await;
+    let result = sync::run(&mut source, &opts.run.spec(KIND), store, SinkChoice::Kafka(kafka)).await;
     let mut report = source.report;
     report.retries = client.retries();
     let (summary, _) = result?;
@@ -119,7 +113,7 @@ struct JiraSource<'a> {
     api: JiraApi,
     /// Jira's own numbers (the summary comes from the driver).
     report: JiraSyncReport,
-    progress: &'a (dyn Fn(JiraProgress) + Send + Sync),
+    progress: &'a ProgressFn,
     /// Data Center: user name → display name, for wiki mentions.
     user_names: HashMap<String, String>,
     /// Mentioned user names that have no visible user.
@@ -166,7 +160,7 @@ impl Source for JiraSource<'_> {
         let zone = self.jql_zone().await?;
         ctx.cursor.jql_time_zone = Some(zone.name().to_owned());
 
-        let since = match (self.opts.full, old_watermark) {
+        let since = match (self.opts.run.full, old_watermark) {
             (false, Some(w)) => {
                 let overlap = chrono::Duration::from_std(self.opts.overlap)
                     .unwrap_or_else(|_| chrono::Duration::minutes(2));
@@ -193,8 +187,8 @@ impl Source for JiraSource<'_> {
         while let Some(page) = pager.next_page().await? {
             self.process_page(session, &renderer, &mut walk, page)
                 .await?;
-            (self.progress)(JiraProgress {
-                pages: pager.requests(),
+            (self.progress)(SyncProgress {
+                requests: pager.requests(),
                 fetched: session.summary.scanned,
                 published: session.summary.published,
             });
@@ -254,7 +248,7 @@ impl JiraSource<'_> {
             walk.seen.insert(raw.key.clone(), updated);
             session.summary.scanned += 1;
             let doc_id = renderer.doc_id(&raw.key);
-            if session.precheck(&doc_id, &fingerprint(updated), self.opts.full)
+            if session.precheck(&doc_id, &fingerprint(updated), self.opts.run.full)
                 == Precheck::Unchanged
             {
                 walk.advance(updated, &raw.key);
@@ -373,7 +367,7 @@ impl JiraSource<'_> {
         Renderer {
             source: SourceRef {
                 kind: KIND.into(),
-                instance: self.opts.instance.clone(),
+                instance: self.opts.run.instance.clone(),
             },
             flavor: self.opts.flavor,
             base_url: self.api.client().base_url().to_string(),

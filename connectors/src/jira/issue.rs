@@ -308,11 +308,7 @@ mod tests {
         );
         assert_eq!(d.metadata["created"], "2025-01-01T08:00:00+00:00");
         assert_eq!(d.metadata["components"], json!(["brokers"]));
-        let links: Vec<(&str, &str, Option<&str>)> = d
-            .links
-            .iter()
-            .map(|l| (l.kind.as_str(), l.target.as_str(), l.alias.as_deref()))
-            .collect();
+        let links: Vec<_> = d.links.iter().map(Link::parts).collect();
         assert_eq!(
             links,
             [

@@ -7,7 +7,6 @@
 mod adf;
 mod api;
 mod connector;
-mod credentials;
 mod issue;
 mod jql;
 mod model;
@@ -18,9 +17,19 @@ mod wiki;
 
 pub use adf::{adf_to_text, AdfText};
 pub use api::ApiError;
+pub use crate::atlassian::CredentialError;
 pub use connector::{sync, JiraSyncError, KIND};
-pub use credentials::{resolve as resolve_credentials, CredentialError, TOKEN_ENV_VARS};
 pub use jql::JqlZone;
 pub use options::{JiraSyncOptions, OptionsError};
-pub use report::{JiraProgress, JiraSyncReport};
+pub use report::{JiraSyncReport};
 pub use wiki::wiki_to_text;
+
+/// Jira's names for the shared credential rules
+/// ([`crate::atlassian::resolve_credentials`]): the token variables, checked
+/// in this order before `jira.token_file`.
+pub static PRODUCT: crate::atlassian::Product = crate::atlassian::Product {
+    name: "Jira",
+    section: "jira",
+    token_env: ["TRIBUTARY_JIRA_TOKEN", "JIRA_API_TOKEN"],
+    email_env: "TRIBUTARY_JIRA__EMAIL",
+};

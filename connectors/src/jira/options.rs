@@ -5,11 +5,14 @@ use std::time::Duration;
 use tributary_core::config::{JiraConfig, JiraFlavor};
 
 use super::jql;
-use crate::atlassian::{Auth, ClientSettings, HttpSettings};
+use crate::atlassian::{client_settings, Auth, ClientSettings};
+use crate::sync::RunFlags;
 
 #[derive(Debug, Clone)]
 pub struct JiraSyncOptions {
-    pub instance: String,
+    /// The run's flags: instance, `--full`, `--prune`, `--dry-run`, the
+    /// prune cadence.
+    pub run: RunFlags,
     pub flavor: JiraFlavor,
     /// Scope JQL (projects and filter), without ORDER BY.
     pub scope: String,
@@ -19,19 +22,10 @@ pub struct JiraSyncOptions {
     pub listing_page_size: u32,
     pub include_emails: bool,
     pub overlap: Duration,
-    /// Prune every Nth run (0: only when `prune` is set).
-    pub prune_every: u32,
     /// JQL zone override; `None`: the account's zone from `/myself`.
     pub time_zone: Option<String>,
     pub epic_link_field: Option<String>,
     pub http: ClientSettings,
-    /// Ignore the watermark and the per-item fingerprints: re-read every
-    /// issue in scope (still publishing only changed content).
-    pub full: bool,
-    /// List every key in scope and tombstone the vanished ones this run.
-    pub prune: bool,
-    /// Report what would be published; publish and record nothing.
-    pub dry_run: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -47,6 +41,7 @@ pub enum OptionsError {
 impl JiraSyncOptions {
     pub fn from_config(cfg: &JiraConfig, auth: Auth) -> Result<Self, OptionsError> {
         let base_url = cfg
+            .site
             .base_url
             .clone()
             .filter(|u| !u.trim().is_empty())
@@ -56,21 +51,17 @@ impl JiraSyncOptions {
         }
         let scope = jql::scope(&cfg.projects, cfg.jql.as_deref())?;
         Ok(JiraSyncOptions {
-            instance: cfg.instance.clone(),
+            run: RunFlags::new(&cfg.site.instance, cfg.site.prune_every),
             flavor: cfg.flavor,
             scope,
             page_size: cfg.page_size,
             comment_page_size: cfg.comment_page_size.max(1),
             listing_page_size: 1000,
             include_emails: cfg.include_emails,
-            overlap: Duration::from_secs(cfg.overlap_secs),
-            prune_every: cfg.prune_every,
-            time_zone: cfg.time_zone.clone(),
+            overlap: Duration::from_secs(cfg.site.overlap_secs),
+            time_zone: cfg.site.time_zone.clone(),
             epic_link_field: cfg.epic_link_field.clone(),
-            http: HttpSettings::from(cfg).client(base_url, auth),
-            full: false,
-            prune: false,
-            dry_run: false,
+            http: client_settings(&cfg.site, base_url, auth),
         })
     }
 }

@@ -7,7 +7,7 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::summary::SyncSummary;
+use crate::summary::{RunReport, SyncSummary};
 
 #[derive(Debug, Default, Clone, Serialize)]
 pub struct JiraSyncReport {
@@ -25,12 +25,23 @@ pub struct JiraSyncReport {
     pub watermark: Option<DateTime<Utc>>,
 }
 
-/// Progress while a run pages through Jira.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct JiraProgress {
-    pub pages: u64,
-    pub fetched: u64,
-    pub published: u64,
+impl RunReport for JiraSyncReport {
+    fn summary(&self) -> &SyncSummary {
+        &self.summary
+    }
+
+    fn log_details(&self) {
+        tracing::info!(
+            connector = %self.summary.connector_id,
+            pages = self.pages,
+            retries = self.retries,
+            pruned = self.pruned,
+            "Jira pages and retries"
+        );
+        if !self.unknown_adf_nodes.is_empty() {
+            tracing::warn!(nodes = ?self.unknown_adf_nodes, "ADF node types kept as plain text");
+        }
+    }
 }
 
 impl fmt::Display for JiraSyncReport {

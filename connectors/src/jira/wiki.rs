@@ -107,20 +107,7 @@ pub fn wiki_to_text_with(input: &str, names: &HashMap<String, String>) -> String
         });
     }
     // Collapse runs of blank lines left by dropped macros.
-    let mut text = String::new();
-    let mut blank = 0;
-    for line in out {
-        if line.trim().is_empty() {
-            blank += 1;
-            continue;
-        }
-        if !text.is_empty() {
-            text.push_str(if blank > 0 { "\n\n" } else { "\n" });
-        }
-        blank = 0;
-        text.push_str(line.trim_end());
-    }
-    text
+    crate::text::fold_blank_lines(out.iter().map(String::as_str))
 }
 
 fn convert_line(line: &str, table_rows: &mut usize, names: &HashMap<String, String>) -> String {

@@ -100,10 +100,11 @@ impl DocumentBuilder {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn source() -> SourceRef {
+    /// The source of the driver's unit tests' documents (`test:t:<id>`).
+    pub(crate) fn source() -> SourceRef {
         SourceRef {
             kind: "test".into(),
             instance: "t".into(),

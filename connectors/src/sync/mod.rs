@@ -16,16 +16,19 @@
 //!   keeps) and the document builder that computes the content hash.
 //! - `sink`: where documents go: Kafka, or memory in unit tests.
 //! - `cursor`: the stored cursor: the driver's fields plus the source's own.
+//! - `flags`: what the operator asked of a run (`--full`, `--prune`, ...).
 
 mod cursor;
 pub mod decision;
 mod driver;
+mod flags;
 mod item;
 mod session;
 mod sink;
 
 pub use cursor::{CursorError, RunCursor};
 pub use driver::{run, RunSpec, SinkChoice, Source, SyncError, WalkContext, WalkEnd};
+pub use flags::RunFlags;
 pub use item::{DocumentBuilder, Item};
 pub use session::{Batch, ItemLog, Session};
 pub use sink::{MemoryLog, MemorySink, Sink};

@@ -184,15 +184,10 @@ mod tests {
     use tributary_core::SourceRef;
 
     use super::*;
+    use crate::sync::item::tests::source;
     use crate::sync::item::DocumentBuilder;
     use crate::sync::sink::{MemoryLog, MemorySink};
 
-    fn source() -> SourceRef {
-        SourceRef {
-            kind: "test".into(),
-            instance: "t".into(),
-        }
-    }
 
     fn item(id: &str, text: &str) -> Item<()> {
         let doc = DocumentBuilder::new(id.into(), source(), Utc::now())

@@ -21,7 +21,7 @@ mod skip;
 mod test_log;
 mod watch;
 
-pub use connector::{sync, Scope, VaultSource, VaultSyncError, VaultSyncOptions};
+pub use connector::{sync, Scope, VaultSource, VaultSyncError, VaultSyncOptions, KIND};
 pub use note::{parse_note, ParsedNote};
 pub use scan::{scan, ScanResult, VaultFile};
 pub use skip::{SkipReason, Skipped};

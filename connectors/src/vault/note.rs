@@ -177,11 +177,7 @@ mod tests {
             note.created.unwrap().to_rfc3339(),
             "2026-01-05T00:00:00+00:00"
         );
-        let links: Vec<(&str, &str, Option<&str>)> = note
-            .links
-            .iter()
-            .map(|l| (l.kind.as_str(), l.target.as_str(), l.alias.as_deref()))
-            .collect();
+        let links: Vec<_> = note.links.iter().map(Link::parts).collect();
         assert_eq!(
             links,
             vec![

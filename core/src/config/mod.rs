@@ -32,6 +32,7 @@ pub struct Config {
     pub serve: ServeConfig,
 }
 
+mod atlassian;
 mod confluence;
 mod database;
 mod dispatcher;
@@ -43,8 +44,10 @@ mod metrics;
 mod serve;
 mod status;
 mod store;
+mod unknown_keys;
 mod vault;
 
+pub use atlassian::AtlassianSite;
 pub use confluence::{ConfluenceConfig, ConfluenceFlavor};
 pub use database::{DatabaseConfig, DEFAULT_DATABASE_URL};
 pub use dispatcher::DispatcherConfig;
@@ -66,6 +69,12 @@ pub enum ConfigError {
     /// as the source, which would print it twice in an error chain.
     #[error("invalid configuration: {0}")]
     Invalid(Box<figment::Error>),
+    #[error("unknown key `{key}` in [{section}]: expected one of {expected}")]
+    UnknownKey {
+        section: &'static str,
+        key: String,
+        expected: String,
+    },
     #[error("kafka.sasl_password_env names {0}")]
     KafkaSaslPassword(String),
 }
@@ -129,6 +138,8 @@ impl Config {
                     // Only nested keys: TRIBUTARY_HOME and friends are not config fields.
                     .filter(|key| key.as_str().contains('.') || key.as_str().contains("__")),
             );
+        unknown_keys::check::<JiraConfig>(&figment, "jira")?;
+        unknown_keys::check::<ConfluenceConfig>(&figment, "confluence")?;
         let mut config: Config = figment
             .extract()
             .map_err(|e| ConfigError::Invalid(Box::new(e)))?;
@@ -224,11 +235,18 @@ mod tests {
                 "[jira]\nbase_url = \"https://acme.atlassian.net\"\nflavor = \"datacenter\"\nprojects = [\"OPS\", \"DEV\"]\n",
             )?;
             jail.set_env("TRIBUTARY_JIRA__PAGE_SIZE", "25");
+            // A shared site key, flattened into the section, from env.
+            jail.set_env("TRIBUTARY_JIRA__MAX_RETRIES", "9");
             let cfg = Config::load(Some(Path::new("t.toml"))).expect("loads");
+            assert_eq!(cfg.jira.site.max_retries, 9);
+            assert_eq!(
+                cfg.jira.site.base_url.as_deref(),
+                Some("https://acme.atlassian.net")
+            );
             assert_eq!(cfg.jira.flavor, JiraFlavor::Datacenter);
             assert_eq!(cfg.jira.projects, ["OPS", "DEV"]);
             assert_eq!(cfg.jira.page_size, 25);
-            assert_eq!(cfg.jira.overlap_secs, 120);
+            assert_eq!(cfg.jira.site.overlap_secs, 120);
             Ok(())
         });
     }
@@ -238,7 +256,11 @@ mod tests {
         figment::Jail::expect_with(|jail| {
             jail.create_file("t.toml", "[jira]\ntoken = \"hunter2\"\n")?;
             let err = Config::load(Some(Path::new("t.toml"))).unwrap_err();
-            assert!(err.to_string().contains("token"), "{err}");
+            assert!(err.to_string().contains("`token` in [jira]"), "{err}");
+            assert!(!err.to_string().contains("hunter2"), "{err}");
+            jail.set_env("TRIBUTARY_JIRA__MAX_RETRY", "3");
+            let err = Config::load(None).unwrap_err();
+            assert!(err.to_string().contains("`max_retry`"), "{err}");
             Ok(())
         });
     }

@@ -237,17 +237,8 @@ impl Runner<'_> {
                 if let Err(err) = self.store.record_run_summary(&summary).await {
                     tracing::warn!(error = %err, "cannot record the run's summary in connector_runs");
                 }
-                tracing::info!(
-                    connector = %summary.connector_id,
-                    full,
-                    scanned = summary.scanned,
-                    published = summary.published,
-                    unchanged = summary.unchanged,
-                    tombstones = summary.tombstones,
-                    skipped = summary.skipped,
-                    duration_ms = summary.duration.as_millis() as u64,
-                    "watch sync finished"
-                );
+                tracing::info_span!("watch_pass", full)
+                    .in_scope(|| summary.log_finished("watch sync"));
                 (self.on_run)(&summary);
                 true
             }
