@@ -4,8 +4,6 @@
 //! version published exactly once; SIGTERM stops the watch cleanly.
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
-use std::process::Stdio;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -346,15 +344,10 @@ async fn a_burst_of_writes_ends_with_every_final_version_published_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_binary_watches_until_sigterm_and_exits_cleanly() {
     let env = TestEnv::new().await;
-    let mut child = process::command(&env, &env.config.store.path)
-        .args(["sync", "vault", "--watch", "--instance", "test", "--path"])
-        .arg(env.vault.path())
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("spawn");
-    let stderr = child.stderr.take().expect("stderr");
-    let mut lines = BufReader::new(stderr).lines();
+    let mut cmd = process::command(&env, &env.config.store.path);
+    cmd.args(["sync", "vault", "--watch", "--instance", "test", "--path"])
+        .arg(env.vault.path());
+    let (mut child, mut lines) = process::spawn_logging(&mut cmd);
     // The first run finished: the watcher is in place.
     let ready = lines
         .by_ref()

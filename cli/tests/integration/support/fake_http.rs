@@ -227,7 +227,7 @@ impl<K: PartialEq, V> Edits<K, V> {
 
     /// The items waiting for `at`, no longer waiting.
     pub fn due(&mut self, at: &K) -> Vec<V> {
-        let (due, rest) = std::mem::take(&mut self.0)
+        let (due, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut self.0)
             .into_iter()
             .partition(|(k, _)| k == at);
         self.0 = rest;

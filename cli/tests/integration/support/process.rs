@@ -1,8 +1,8 @@
 //! The `tributary` binary as a child process: the command every binary
 //! test starts from, and stopping it the way Kubernetes does.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::io::{BufRead, BufReader, Lines};
+use std::process::{Child, ChildStderr, Command, ExitStatus, Output, Stdio};
 use std::time::Duration;
 
 use super::wait::wait_until;
@@ -61,17 +61,23 @@ pub async fn terminate(child: &mut Child, limit: Duration) -> ExitStatus {
     wait_exit(child, "the process to exit after SIGTERM", limit).await
 }
 
-/// Starts `cmd`, stdout discarded, and reads the address it logs (JSON,
-/// `addr` field) in its first line containing `marker`. Its stderr is
-/// drained from then on, so the child never blocks on a full pipe.
-pub fn spawn_serving(cmd: &mut Command, marker: &str) -> (Child, String) {
+/// Starts `cmd`, stdout discarded, with its log (stderr) to read line by
+/// line.
+pub fn spawn_logging(cmd: &mut Command) -> (Child, Lines<BufReader<ChildStderr>>) {
     let mut child = cmd
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .expect("start tributary");
     let stderr = child.stderr.take().expect("stderr");
-    let mut lines = BufReader::new(stderr).lines();
+    (child, BufReader::new(stderr).lines())
+}
+
+/// Starts `cmd` and reads the address it logs (JSON, `addr` field) in its
+/// first line containing `marker`. Its stderr is drained from then on, so
+/// the child never blocks on a full pipe.
+pub fn spawn_serving(cmd: &mut Command, marker: &str) -> (Child, String) {
+    let (child, mut lines) = spawn_logging(cmd);
     let addr = loop {
         let line = lines
             .next()
