@@ -49,7 +49,7 @@ fn header<'a>(msg: &'a rdkafka::message::OwnedMessage, key: &str) -> Option<&'a 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_poison_message_mid_partition_is_dead_lettered_byte_for_byte_and_order_is_kept() {
-    let (fake, _server, mut env) = fake_env().await;
+    let (_fake, _server, mut env) = fake_env().await;
     // Two messages per batch: the two versions of `same` land in different
     // batches, so the order across batches is what makes v2 win.
     env.config.indexer.batch_size = 2;

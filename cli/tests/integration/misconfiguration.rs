@@ -122,7 +122,7 @@ async fn the_indexer_refuses_to_start_on_an_unmigrated_schema() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_registry_dropped_while_running_pauses_the_indexer_until_migrate() {
-    let (fake, _server, env) = fake_env().await;
+    let (_fake, _server, env) = fake_env().await;
     let schema = env.config.database.schema.clone().expect("schema");
     publish(&env, &docs("before", 3)).await;
     env.index_until_idle().await;
@@ -157,7 +157,7 @@ async fn a_registry_dropped_while_running_pauses_the_indexer_until_migrate() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_role_that_may_not_write_the_registry_pauses_and_loses_nothing() {
-    let (fake, _server, env) = fake_env().await;
+    let (_fake, _server, env) = fake_env().await;
     let schema = env.config.database.schema.clone().expect("schema");
     let role = unique("ro");
     for sql in [
@@ -231,7 +231,7 @@ async fn a_dependency_that_recovers_before_the_probe_costs_no_attempt() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_interrupted_write_then_a_revert_leaves_the_reverted_chunks() {
-    let (fake, _server, env) = fake_env().await;
+    let (_fake, _server, env) = fake_env().await;
     let long: String = (0..200).map(|i| format!("alpha{i} ")).collect();
     let a = document("test:revert:doc", &long);
     let b = document("test:revert:doc", "A single short paragraph.");

@@ -58,7 +58,6 @@ async fn a_note_written_is_found_by_search() {
 
     let hits = env
         .searcher()
-        .await
         .search(
             "kafka broker ran out of disk space",
             Some("vault".into()),
@@ -81,7 +80,6 @@ async fn a_note_written_is_found_by_search() {
     // The source filter really filters.
     let none = env
         .searcher()
-        .await
         .search("kafka broker", Some("jira".into()), 3)
         .await
         .expect("search");
