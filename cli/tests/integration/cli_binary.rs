@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::embedder_outage::{document, publish, registry_count};
 use crate::embedding_fake::FakeEmbeddings;
-use crate::support::process::terminate;
+use crate::support::process::{self, terminate};
 use crate::support::{unique, TestEnv};
 
 const BIN: &str = env!("CARGO_BIN_EXE_tributary");
@@ -219,7 +219,6 @@ async fn sigterm_with_a_batch_in_flight_commits_only_what_was_indexed() {
     let fake = FakeEmbeddings::default();
     let server = fake.start().await;
     let env = TestEnv::new().await;
-    let id = env.config.database.schema.clone().expect("schema");
     let docs: Vec<_> = (0..40)
         .map(|i| document(&format!("test:sigterm:n{i}"), &format!("Note number {i}.")))
         .collect();
@@ -227,7 +226,7 @@ async fn sigterm_with_a_batch_in_flight_commits_only_what_was_indexed() {
     fake.slow(Duration::from_millis(300));
     let store = tempfile::tempdir().expect("tempdir");
     let indexer = |extra: &[&str]| {
-        let mut cmd = tributary(&id, store.path());
+        let mut cmd = process::command(&env, store.path());
         cmd.env("TRIBUTARY_EMBEDDER__BACKEND", "http")
             .env("TRIBUTARY_EMBEDDER__URL", server.uri())
             .env("TRIBUTARY_EMBEDDER__MODEL", "fake-embedder")
@@ -367,9 +366,8 @@ fn a_missing_config_file_is_reported_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_missing_vault_is_reported_once() {
     let env = TestEnv::new().await;
-    let id = env.config.database.schema.clone().expect("schema");
     let store = tempfile::tempdir().expect("tempdir");
-    let out = tributary(&id, store.path())
+    let out = process::command(&env, store.path())
         .args(["sync", "vault", "--dry-run", "--path", "/nonexistent/vault"])
         .output()
         .expect("run");
@@ -434,7 +432,6 @@ fn search_on_a_mistyped_store_path_fails_naming_it() {
 async fn dlq_scan_does_not_log_the_end_of_a_partition_as_an_error() {
     use rdkafka::producer::{FutureProducer, FutureRecord};
     let env = TestEnv::new().await;
-    let id = env.config.database.schema.clone().expect("schema");
     let producer: FutureProducer = tributary_core::kafka::client_config(&env.config.kafka)
         .create()
         .expect("producer");
@@ -455,7 +452,7 @@ async fn dlq_scan_does_not_log_the_end_of_a_partition_as_an_error() {
         }
     }
     let store = tempfile::tempdir().expect("tempdir");
-    let out = tributary(&id, store.path())
+    let out = process::command(&env, store.path())
         // Debug for the scan, to see that it did reach the end of a partition.
         .env("RUST_LOG", "info,tributary_indexer::dlq=debug")
         .args(["dlq", "stats", "--json"])
@@ -479,10 +476,9 @@ async fn dlq_scan_does_not_log_the_end_of_a_partition_as_an_error() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn qdrant_edge_start_up_warnings_are_not_shown() {
     let env = TestEnv::new().await;
-    let id = env.config.database.schema.clone().expect("schema");
     let store = tempfile::tempdir().expect("tempdir");
     // RUST_LOG=warn is what `make demo` runs with.
-    let out = tributary(&id, store.path())
+    let out = process::command(&env, store.path())
         .env("RUST_LOG", "warn")
         .args(["index", "--until-idle"])
         .output()

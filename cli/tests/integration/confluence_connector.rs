@@ -1,20 +1,15 @@
 //! The Confluence connector against a local Confluence-shaped HTTP server,
 //! the real Kafka broker and PostgreSQL.
 
-use std::collections::HashMap;
-use std::sync::Arc;
-
+use rstest::rstest;
 use tributary_connectors::confluence::{
     self, ConfluenceSyncError, ConfluenceSyncOptions, ConfluenceSyncReport,
 };
 use tributary_core::config::ConfluenceFlavor;
-use tributary_core::Document;
-use tributary_indexer::embed::Embedder;
-use tributary_indexer::search::Searcher;
 
-use crate::confluence_fake::{FakeConfluence, FakePage, Logged, TOKEN};
-use crate::support::atlassian::BinarySync;
-use crate::support::{embedder, TestEnv};
+use crate::confluence_fake::{FakeComment, FakeConfluence, FakePage, Logged, EMAIL, TOKEN};
+use crate::support::atlassian::{self, utc, BinarySync};
+use crate::support::TestEnv;
 
 /// Storage format with everything the converter must handle.
 const RICH: &str = r#"<h1>Consumer lag</h1>
@@ -33,6 +28,11 @@ async fn sync(
     confluence::sync(opts, &env.config.kafka, &env.state(), &|_| {}).await
 }
 
+/// A sync with the fake's own options, which must succeed.
+async fn sync_ok(env: &TestEnv, fake: &FakeConfluence) -> ConfluenceSyncReport {
+    sync(env, &fake.options()).await.expect("sync")
+}
+
 fn doc_id(page: u32) -> String {
     format!("confluence:test:{page}")
 }
@@ -47,43 +47,33 @@ fn filler(n: u32, minute: u32) -> FakePage {
     )
 }
 
-/// Every message on the test's topic, in no particular order.
-async fn published(env: &TestEnv) -> Vec<Document> {
-    env.published_documents().await
-}
-
-/// The last message of each document id (one partition per key keeps order).
-fn latest(docs: Vec<Document>) -> HashMap<String, Document> {
-    let mut out: HashMap<String, Document> = HashMap::new();
-    for d in docs {
-        let newer = out.get(&d.id).is_none_or(|o| o.updated_at <= d.updated_at);
-        if newer {
-            out.insert(d.id.clone(), d);
-        }
-    }
-    out
+/// Filler pages 1 to `n`, a minute apart.
+fn fillers(n: u32) -> impl Iterator<Item = FakePage> {
+    (1..=n).map(|n| filler(n, n))
 }
 
 fn requests<'a>(log: &'a [Logged], path: &str) -> Vec<&'a Logged> {
     log.iter().filter(|l| l.path == path).collect()
 }
 
+/// Since the last look at the log, the content search (at `path`) was
+/// asked for one page only, comment searches aside: no second walk.
+fn one_page_search(fake: &FakeConfluence, path: &str) {
+    let log = fake.take_log();
+    let searches: Vec<&Logged> = requests(&log, path)
+        .into_iter()
+        .filter(|l| !l.query["cql"].contains("type = comment"))
+        .collect();
+    assert_eq!(searches.len(), 1, "{searches:?}");
+}
+
 async fn cursor(env: &TestEnv) -> serde_json::Value {
-    env.state()
-        .get("confluence:test")
-        .await
-        .expect("state")
-        .expect("a row")
-        .cursor
+    env.sync_state("confluence:test").await.cursor
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cloud_follows_cursors_converts_storage_and_search_finds_the_pages() {
-    let env = TestEnv::new().await;
-    let fake = FakeConfluence::start(ConfluenceFlavor::Cloud).await;
-    for n in 1..=5 {
-        fake.put(filler(n, n));
-    }
+    let (env, fake) = FakeConfluence::with_env(ConfluenceFlavor::Cloud, fillers(5)).await;
     let mut rich = FakePage::new(
         10,
         "ENG",
@@ -104,7 +94,7 @@ async fn cloud_follows_cursors_converts_storage_and_search_finds_the_pages() {
     blog.kind = "blogpost".into();
     fake.put(blog);
 
-    let report = sync(&env, &fake.options()).await.expect("sync");
+    let report = sync_ok(&env, &fake).await;
     assert_eq!(report.summary.published, 7, "{report}");
     assert_eq!(report.retries, 0);
     assert_eq!(
@@ -141,7 +131,7 @@ async fn cloud_follows_cursors_converts_storage_and_search_finds_the_pages() {
         "{enrich:?}"
     );
 
-    let docs = latest(published(&env).await);
+    let docs = env.latest_documents().await;
     assert_eq!(docs.len(), 7);
     let d = &docs[&doc_id(10)];
     assert_eq!(d.title, "Home > Runbooks > Consumer lag runbook");
@@ -204,10 +194,7 @@ async fn cloud_follows_cursors_converts_storage_and_search_finds_the_pages() {
         "{all_text}"
     );
 
-    let searcher = Searcher {
-        embedder: Arc::new(embedder()) as Arc<dyn Embedder>,
-        store: Arc::clone(&env.store),
-    };
+    let searcher = env.searcher();
     let hits = searcher
         .search(
             "payments consumer group falls behind",
@@ -236,19 +223,8 @@ async fn cloud_follows_cursors_converts_storage_and_search_finds_the_pages() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pages_trashed_or_moved_out_of_scope_are_tombstoned_after_prune() {
-    let env = TestEnv::new().await;
-    let fake = FakeConfluence::start(ConfluenceFlavor::Cloud).await;
-    for n in 1..=3 {
-        fake.put(filler(n, n));
-    }
-    assert_eq!(
-        sync(&env, &fake.options())
-            .await
-            .expect("sync")
-            .summary
-            .published,
-        3
-    );
+    let (env, fake) = FakeConfluence::with_env(ConfluenceFlavor::Cloud, fillers(3)).await;
+    assert_eq!(sync_ok(&env, &fake).await.summary.published, 3);
 
     let mut trashed = fake.page(2);
     trashed.status = "trashed".into();
@@ -266,7 +242,7 @@ async fn pages_trashed_or_moved_out_of_scope_are_tombstoned_after_prune() {
     let report = sync(&env, &opts).await.expect("prune");
     assert!(report.pruned);
     assert_eq!(report.summary.tombstones, 2, "{report}");
-    let docs = latest(published(&env).await);
+    let docs = env.latest_documents().await;
     assert!(docs[&doc_id(2)].deleted);
     assert!(docs[&doc_id(3)].deleted);
     assert!(!docs[&doc_id(1)].deleted);
@@ -281,8 +257,7 @@ async fn pages_trashed_or_moved_out_of_scope_are_tombstoned_after_prune() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_page_edited_in_the_watermark_minute_is_not_missed() {
-    let env = TestEnv::new().await;
-    let fake = FakeConfluence::start(ConfluenceFlavor::Cloud).await;
+    let (env, fake) = FakeConfluence::with_env(ConfluenceFlavor::Cloud, []).await;
     let mut cfg = fake.config();
     cfg.overlap_secs = 0; // only the minute rounding stands between us and a miss
     let opts = fake.options_for(cfg);
@@ -333,7 +308,7 @@ async fn a_page_edited_in_the_watermark_minute_is_not_missed() {
         "space in (\"ENG\") AND type in (page, blogpost) AND lastmodified >= \"2025-01-10 08:01\" ORDER BY lastmodified ASC"
     );
     assert!(requests(&log, "/wiki/api/v2/spaces/1001/pages").is_empty());
-    let docs = latest(published(&env).await);
+    let docs = env.latest_documents().await;
     assert_eq!(docs.len(), 4);
     assert_eq!(
         cursor(&env).await["spaces"]["ENG"]["watermark"],
@@ -343,13 +318,10 @@ async fn a_page_edited_in_the_watermark_minute_is_not_missed() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_403_on_one_space_fails_that_space_and_publishes_the_other() {
-    let env = TestEnv::new().await;
-    let fake = FakeConfluence::start(ConfluenceFlavor::Cloud).await;
+    let (env, fake) = FakeConfluence::with_env(ConfluenceFlavor::Cloud, fillers(2)).await;
     let mut cfg = fake.config();
     cfg.spaces = vec!["SEC".into(), "ENG".into()];
     let opts = fake.options_for(cfg);
-    fake.put(filler(1, 1));
-    fake.put(filler(2, 2));
     fake.put(FakePage::new(
         3,
         "SEC",
@@ -372,12 +344,7 @@ async fn a_403_on_one_space_fails_that_space_and_publishes_the_other() {
         message.contains("SEC") && message.contains("403"),
         "{message}"
     );
-    let state = env
-        .state()
-        .get("confluence:test")
-        .await
-        .expect("state")
-        .expect("row");
+    let state = env.sync_state("confluence:test").await;
     assert_eq!(state.last_run_status.as_deref(), Some("failed"));
     assert!(state.last_run_error.unwrap_or_default().contains("SEC"));
     assert_eq!(
@@ -404,12 +371,10 @@ async fn a_403_on_one_space_fails_that_space_and_publishes_the_other() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_429_with_retry_after_is_waited_out_then_the_sync_succeeds() {
-    let env = TestEnv::new().await;
-    let fake = FakeConfluence::start(ConfluenceFlavor::Cloud).await;
-    fake.put(filler(1, 1));
+    let (env, fake) = FakeConfluence::with_env(ConfluenceFlavor::Cloud, fillers(1)).await;
     fake.fault(429, Some(1));
     let started = std::time::Instant::now();
-    let report = sync(&env, &fake.options()).await.expect("sync");
+    let report = sync_ok(&env, &fake).await;
     assert!(
         started.elapsed() >= std::time::Duration::from_secs(1),
         "Retry-After: 1 was not waited out ({:?})",
@@ -421,15 +386,11 @@ async fn a_429_with_retry_after_is_waited_out_then_the_sync_succeeds() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn datacenter_pages_with_start_and_limit_and_a_bearer_token() {
-    let env = TestEnv::new().await;
-    let fake = FakeConfluence::start(ConfluenceFlavor::Datacenter).await;
-    for n in 1..=5 {
-        fake.put(filler(n, n));
-    }
+    let (env, fake) = FakeConfluence::with_env(ConfluenceFlavor::Datacenter, fillers(5)).await;
     let mut rich = FakePage::new(10, "ENG", "2025-01-10T08:30:00Z", "Lag runbook", RICH);
     rich.ancestors = vec!["Home".into()];
     fake.put(rich);
-    let report = sync(&env, &fake.options()).await.expect("sync");
+    let report = sync_ok(&env, &fake).await;
     assert_eq!(report.summary.published, 6, "{report}");
     let log = fake.take_log();
     let listings: Vec<&Logged> = requests(&log, "/rest/api/content")
@@ -445,7 +406,7 @@ async fn datacenter_pages_with_start_and_limit_and_a_bearer_token() {
     assert!(listings
         .iter()
         .all(|l| l.query["expand"] == "body.storage,version,ancestors,metadata.labels,space"));
-    let docs = latest(published(&env).await);
+    let docs = env.latest_documents().await;
     let d = &docs[&doc_id(10)];
     assert_eq!(d.title, "Home > Lag runbook");
     assert_eq!(
@@ -456,27 +417,19 @@ async fn datacenter_pages_with_start_and_limit_and_a_bearer_token() {
 
     let mut edited = fake.page(3);
     edited.version = 2;
-    edited.when = crate::confluence_fake::utc("2025-01-10T09:00:00Z");
+    edited.when = utc("2025-01-10T09:00:00Z");
     edited.storage = "<p>Edited body.</p>".into();
     fake.put(edited);
     let report = sync(&env, &fake.options()).await.expect("incremental");
     assert_eq!(report.summary.published, 1, "{report}");
-    let log = fake.take_log();
-    let searches: Vec<&Logged> = requests(&log, "/rest/api/content/search")
-        .into_iter()
-        .filter(|l| !l.query["cql"].contains("type = comment"))
-        .collect();
-    assert_eq!(searches.len(), 1, "{searches:?}");
+    one_page_search(&fake, "/rest/api/content/search");
 }
 
 /// The binary: config file for the site, token from the environment, the
 /// summary line on stdout, and the token nowhere in the output.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tributary_sync_confluence_through_the_binary() {
-    let env = TestEnv::new().await;
-    let fake = FakeConfluence::start(ConfluenceFlavor::Cloud).await;
-    fake.put(filler(1, 1));
-    fake.put(filler(2, 2));
+    let (env, fake) = FakeConfluence::with_env(ConfluenceFlavor::Cloud, fillers(2)).await;
     let toml = format!(
         "[confluence]\nbase_url = \"{}/wiki\"\nflavor = \"cloud\"\ninstance = \"test\"\nspaces = [\"ENG\"]\nemail = \"bot@example.com\"\n",
         fake.uri()
@@ -488,27 +441,7 @@ async fn tributary_sync_confluence_through_the_binary() {
         "TRIBUTARY_CONFLUENCE_TOKEN",
         TOKEN,
     );
-    let (stdout, _) = binary.run_ok(&["--dry-run"]).await;
-    assert!(
-        stdout.contains("confluence:test (dry run): fetched 2, published 2"),
-        "{stdout}"
-    );
-    assert_eq!(env.topic_messages(), 0, "a dry run published");
-
-    let (stdout, stderr) = binary.run_ok(&[]).await;
-    assert!(
-        stdout.contains("confluence:test: fetched 2, published 2, unchanged 0, tombstones 0"),
-        "{stdout}"
-    );
-    assert!(
-        stderr.contains("\"message\":\"confluence progress\""),
-        "no structured progress: {stderr}"
-    );
-    assert!(
-        !stdout.contains(TOKEN) && !stderr.contains(TOKEN),
-        "the token was printed"
-    );
-    assert_eq!(env.topic_messages(), 2);
+    binary.dry_run_then_run_two(&env).await;
 
     fake.forbid("ENG", true);
     let out = binary.run(&["--full"]).await;
@@ -539,30 +472,30 @@ fn search_path(flavor: ConfluenceFlavor) -> &'static str {
 
 fn edited(mut page: FakePage, version: u64, when: &str) -> FakePage {
     page.version = version;
-    page.when = crate::confluence_fake::utc(when);
+    page.when = utc(when);
     page.storage = format!("<p>{} edited to version {version}.</p>", page.title);
     page
 }
 
 /// Issue 11 item 13: pages that change while a run pages (results paged by
 /// position) shift the others; none may be lost, first sync or incremental.
-async fn changes_during_paging_lose_no_page(flavor: ConfluenceFlavor) {
-    let env = TestEnv::new().await;
-    let fake = FakeConfluence::start(flavor).await;
+#[rstest]
+#[case::cloud(ConfluenceFlavor::Cloud)]
+#[case::datacenter(ConfluenceFlavor::Datacenter)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changes_during_paging_lose_no_page(#[case] flavor: ConfluenceFlavor) {
+    let (env, fake) = FakeConfluence::with_env(flavor, fillers(6)).await;
     let mut cfg = fake.config();
     cfg.overlap_secs = 0;
     cfg.include_blogposts = false;
     let opts = fake.options_for(cfg);
-    for n in 1..=6 {
-        fake.put(filler(n, n));
-    }
     // First sync: page 1 is trashed before the second listing page, so the
     // listing moves up one and page 3 is never on a page.
     let mut trashed = fake.page(1);
     trashed.status = "trashed".into();
     fake.edit_before_next_page(listing_path(flavor), trashed);
     let report = sync(&env, &opts).await.expect("first sync");
-    let docs = latest(published(&env).await);
+    let docs = env.latest_documents().await;
     for n in 2..=6 {
         assert!(docs.contains_key(&doc_id(n)), "page {n} lost: {report}");
     }
@@ -577,7 +510,7 @@ async fn changes_during_paging_lose_no_page(flavor: ConfluenceFlavor) {
         edited(fake.page(2), 3, "2025-01-10T09:10:00Z"),
     );
     let report = sync(&env, &opts).await.expect("incremental");
-    let docs = latest(published(&env).await);
+    let docs = env.latest_documents().await;
     for (n, version) in [(2, 3), (3, 2), (4, 2)] {
         assert_eq!(
             docs[&doc_id(n)].metadata["version"],
@@ -594,34 +527,16 @@ async fn changes_during_paging_lose_no_page(flavor: ConfluenceFlavor) {
     fake.take_log();
     let quiet = sync(&env, &opts).await.expect("quiet");
     assert_eq!(quiet.summary.published, 0, "{quiet}");
-    let log = fake.take_log();
-    let searches: Vec<_> = requests(&log, search_path(flavor))
-        .into_iter()
-        .filter(|l| !l.query["cql"].contains("type = comment"))
-        .collect();
-    assert_eq!(searches.len(), 1, "{searches:?}");
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn cloud_changes_during_paging_lose_no_page() {
-    changes_during_paging_lose_no_page(ConfluenceFlavor::Cloud).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn datacenter_changes_during_paging_lose_no_page() {
-    changes_during_paging_lose_no_page(ConfluenceFlavor::Datacenter).await;
+    one_page_search(&fake, search_path(flavor));
 }
 
 /// Issue 11 item 14: a page restored from the trash keeps its version; the
 /// prune listing sees it and it is published again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_page_restored_from_the_trash_is_republished_by_the_prune() {
-    let env = TestEnv::new().await;
-    let fake = FakeConfluence::start(ConfluenceFlavor::Datacenter).await;
     // Page 3 keeps the watermark far from page 2: no search window sees it.
-    for (n, minute) in [(1, 1), (2, 2), (3, 30)] {
-        fake.put(filler(n, minute));
-    }
+    let spread = [(1, 1), (2, 2), (3, 30)].map(|(n, minute)| filler(n, minute));
+    let (env, fake) = FakeConfluence::with_env(ConfluenceFlavor::Datacenter, spread).await;
     let mut opts = fake.options();
     opts.prune = true;
     assert_eq!(sync(&env, &opts).await.expect("sync").summary.published, 3);
@@ -651,8 +566,6 @@ async fn a_page_restored_from_the_trash_is_republished_by_the_prune() {
 /// the prune listing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn renames_moves_and_label_edits_renew_breadcrumbs_and_labels() {
-    let env = TestEnv::new().await;
-    let fake = FakeConfluence::start(ConfluenceFlavor::Cloud).await;
     let mut home = filler(1, 1);
     home.title = "Home".into();
     let mut runbooks = filler(2, 2);
@@ -665,14 +578,13 @@ async fn renames_moves_and_label_edits_renew_breadcrumbs_and_labels() {
     deep.title = "Deep".into();
     deep.parent = Some(3);
     // A later page keeps the search windows away from the tree.
-    for p in [home, runbooks, lag, deep, filler(5, 30)] {
-        fake.put(p);
-    }
+    let tree = [home, runbooks, lag, deep, filler(5, 30)];
+    let (env, fake) = FakeConfluence::with_env(ConfluenceFlavor::Cloud, tree).await;
     let mut opts = fake.options();
     opts.prune_every = 0;
     sync(&env, &opts).await.expect("first sync");
     assert_eq!(
-        latest(published(&env).await)[&doc_id(4)].title,
+        env.latest_documents().await[&doc_id(4)].title,
         "Home > Runbooks > Lag > Deep"
     );
 
@@ -680,7 +592,7 @@ async fn renames_moves_and_label_edits_renew_breadcrumbs_and_labels() {
     renamed.title = "Playbooks".into();
     fake.put(renamed);
     let report = sync(&env, &opts).await.expect("incremental");
-    let docs = latest(published(&env).await);
+    let docs = env.latest_documents().await;
     assert_eq!(docs[&doc_id(3)].title, "Home > Playbooks > Lag", "{report}");
     assert_eq!(docs[&doc_id(4)].title, "Home > Playbooks > Lag > Deep");
     assert_eq!(
@@ -702,7 +614,7 @@ async fn renames_moves_and_label_edits_renew_breadcrumbs_and_labels() {
     );
     opts.prune = true;
     let report = sync(&env, &opts).await.expect("prune");
-    let docs = latest(published(&env).await);
+    let docs = env.latest_documents().await;
     assert_eq!(docs[&doc_id(3)].title, "Home > Lag", "{report}");
     assert_eq!(docs[&doc_id(4)].title, "Home > Lag > Deep");
     assert_eq!(
@@ -716,10 +628,12 @@ async fn renames_moves_and_label_edits_renew_breadcrumbs_and_labels() {
 
 /// Issue 11 item 16: footer comments (paged) are part of the page's
 /// document; a new comment (no new page version) renews it.
-async fn footer_comments_are_indexed(flavor: ConfluenceFlavor) {
-    use crate::confluence_fake::{utc, FakeComment};
-    let env = TestEnv::new().await;
-    let fake = FakeConfluence::start(flavor).await;
+#[rstest]
+#[case::cloud(ConfluenceFlavor::Cloud)]
+#[case::datacenter(ConfluenceFlavor::Datacenter)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn footer_comments_are_indexed(#[case] flavor: ConfluenceFlavor) {
+    let (env, fake) = FakeConfluence::with_env(flavor, []).await;
     let mut page = filler(1, 1);
     page.comments = (1..=3)
         .map(|i| FakeComment {
@@ -738,7 +652,9 @@ async fn footer_comments_are_indexed(flavor: ConfluenceFlavor) {
         .filter(|l| l.path.ends_with("/footer-comments") || l.path.ends_with("/child/comment"))
         .count();
     assert_eq!(comment_requests, 2, "3 comments, 2 per page");
-    let d = latest(published(&env).await)
+    let d = env
+        .latest_documents()
+        .await
         .remove(&doc_id(1))
         .expect("doc");
     assert!(d.body.text.contains("## Comments"), "{}", d.body.text);
@@ -763,7 +679,9 @@ async fn footer_comments_are_indexed(flavor: ConfluenceFlavor) {
     fake.put(page);
     let report = sync(&env, &opts).await.expect("incremental");
     assert_eq!(report.summary.published, 1, "{report}");
-    let d = latest(published(&env).await)
+    let d = env
+        .latest_documents()
+        .await
         .remove(&doc_id(1))
         .expect("doc");
     assert!(
@@ -782,23 +700,11 @@ async fn footer_comments_are_indexed(flavor: ConfluenceFlavor) {
     assert!(text.contains("Fixed in the new release."), "{text}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn cloud_footer_comments_are_indexed() {
-    footer_comments_are_indexed(ConfluenceFlavor::Cloud).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn datacenter_footer_comments_are_indexed() {
-    footer_comments_are_indexed(ConfluenceFlavor::Datacenter).await;
-}
-
 /// Issue 11 item 17: a refused token fails the run once (not once per
 /// space), and `requests` counts every HTTP request.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_401_fails_the_run_once_and_requests_count_every_request() {
-    let env = TestEnv::new().await;
-    let fake = FakeConfluence::start(ConfluenceFlavor::Cloud).await;
-    fake.put(filler(1, 1));
+    let (env, fake) = FakeConfluence::with_env(ConfluenceFlavor::Cloud, fillers(1)).await;
     let mut cfg = fake.config();
     cfg.spaces = vec!["ENG".into(), "SEC".into()];
     let good = fake.options_for(cfg.clone());
@@ -807,11 +713,7 @@ async fn a_401_fails_the_run_once_and_requests_count_every_request() {
     assert_eq!(report.requests, log.len() as u64, "{report}");
 
     let mut bad = good.clone();
-    bad.http.auth = tributary_connectors::atlassian::Auth::Basic {
-        email: crate::confluence_fake::EMAIL.into(),
-        token: tributary_core::secret::SecretString::from("wrong"),
-        origin: "env TRIBUTARY_CONFLUENCE_TOKEN".into(),
-    };
+    bad.http.auth = atlassian::auth(true, EMAIL, "wrong", "TRIBUTARY_CONFLUENCE_TOKEN");
     let err = sync(&env, &bad).await.expect_err("401");
     assert!(
         !matches!(err, ConfluenceSyncError::Spaces { .. }),

@@ -5,20 +5,17 @@
 //! correctness rests on (`space in`, `type`, `lastmodified >= "<minute>"` in
 //! UTC, `id in`), so tests prove what the queries select.
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::collections::{BTreeMap, BTreeSet};
 
-use base64::engine::general_purpose::STANDARD as BASE64;
-use base64::Engine as _;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde_json::{json, Value};
 use tributary_connectors::confluence::ConfluenceSyncOptions;
 use tributary_core::config::{ConfluenceConfig, ConfluenceFlavor};
-use wiremock::matchers::any;
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+use wiremock::ResponseTemplate;
 
-use crate::support::atlassian;
+use crate::support::atlassian::{self, utc};
+use crate::support::fake_http::{self, Api, Edits, FakeHttp, Faults, Incoming};
 
 pub const TOKEN: &str = "s3cr3t-confluence-token";
 pub const EMAIL: &str = "bot@example.com";
@@ -70,85 +67,38 @@ impl FakePage {
     }
 }
 
-pub fn utc(s: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(s)
-        .expect("rfc3339")
-        .with_timezone(&Utc)
-}
-
 #[derive(Debug, Clone)]
 pub struct Logged {
     pub path: String,
     pub query: BTreeMap<String, String>,
 }
 
-struct State {
+pub struct Confluence {
     flavor: ConfluenceFlavor,
     /// key → (id, name)
     spaces: BTreeMap<String, (String, String)>,
     /// Space keys whose pages answer 403.
     forbidden: BTreeSet<String>,
     pages: BTreeMap<u64, FakePage>,
-    /// (status, Retry-After seconds) for the next requests.
-    faults: VecDeque<(u16, Option<u64>)>,
+    /// For the next requests.
+    faults: Faults,
     /// Pages written just before the first continuation page (a request
     /// with `start` or `cursor`) of this path is answered: a change while a
     /// run pages. Cursors here are offsets, so a page that moves shifts the
     /// rest exactly as on a server whose cursors behave like offsets.
-    edits: Vec<(String, FakePage)>,
-    log: Vec<Logged>,
+    edits: Edits<String, FakePage>,
 }
 
-#[derive(Clone)]
-pub struct FakeConfluence {
-    pub server: Arc<MockServer>,
-    state: Arc<Mutex<State>>,
-}
+pub type FakeConfluence = FakeHttp<Confluence>;
 
 impl FakeConfluence {
-    pub async fn start(flavor: ConfluenceFlavor) -> FakeConfluence {
-        let server = MockServer::start().await;
-        let mut spaces = BTreeMap::new();
-        spaces.insert(
-            "ENG".to_owned(),
-            ("1001".to_owned(), "Engineering".to_owned()),
-        );
-        spaces.insert("SEC".to_owned(), ("1002".to_owned(), "Security".to_owned()));
-        let state = Arc::new(Mutex::new(State {
-            flavor,
-            spaces,
-            forbidden: BTreeSet::new(),
-            pages: BTreeMap::new(),
-            faults: VecDeque::new(),
-            edits: Vec::new(),
-            log: Vec::new(),
-        }));
-        Mock::given(any())
-            .respond_with(Responder(Arc::clone(&state)))
-            .mount(&server)
-            .await;
-        FakeConfluence {
-            server: Arc::new(server),
-            state,
-        }
-    }
-
-    fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    pub fn put(&self, page: FakePage) {
-        let id: u64 = page.id.parse().expect("numeric id");
-        self.lock().pages.insert(id, page);
-    }
-
     pub fn page(&self, id: u64) -> FakePage {
         self.lock().pages.get(&id).cloned().expect("page exists")
     }
 
     /// Writes `page` just before the first continuation page of `path`.
     pub fn edit_before_next_page(&self, path: &str, page: FakePage) {
-        self.lock().edits.push((path.to_owned(), page));
+        self.lock().edits.push(path.to_owned(), page);
     }
 
     pub fn forbid(&self, space: &str, forbidden: bool) {
@@ -160,16 +110,9 @@ impl FakeConfluence {
         }
     }
 
+    /// Answers the next request with `status` and `Retry-After` seconds.
     pub fn fault(&self, status: u16, retry_after: Option<u64>) {
-        self.lock().faults.push_back((status, retry_after));
-    }
-
-    pub fn take_log(&self) -> Vec<Logged> {
-        std::mem::take(&mut self.lock().log)
-    }
-
-    pub fn uri(&self) -> String {
-        self.server.uri()
+        self.lock().faults.push(status, retry_after);
     }
 
     pub fn config(&self) -> ConfluenceConfig {
@@ -201,8 +144,6 @@ impl FakeConfluence {
     }
 }
 
-struct Responder(Arc<Mutex<State>>);
-
 fn error(status: u16, message: &str) -> ResponseTemplate {
     ResponseTemplate::new(status).set_body_json(json!({"statusCode": status, "message": message}))
 }
@@ -218,11 +159,19 @@ fn enc(v: &str) -> String {
     utf8_percent_encode(v, QUERY_VALUE).to_string()
 }
 
-fn query_string(q: &BTreeMap<String, String>) -> String {
-    q.iter()
+/// `path` with the request's query, `set` replacing or adding parameters:
+/// a `next` link.
+fn link(path: &str, query: &BTreeMap<String, String>, set: &[(&str, String)]) -> String {
+    let mut q = query.clone();
+    for (k, v) in set {
+        q.insert((*k).to_owned(), v.clone());
+    }
+    let query = q
+        .iter()
         .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
         .collect::<Vec<_>>()
-        .join("&")
+        .join("&");
+    format!("{path}?{query}")
 }
 
 /// The CQL conditions the fake understands.
@@ -270,7 +219,7 @@ fn parse_cql(cql: &str) -> Cql {
 }
 
 /// Ancestors (id, title), root first.
-fn ancestors(p: &FakePage, s: &State) -> Vec<(String, String)> {
+fn ancestors(p: &FakePage, s: &Confluence) -> Vec<(String, String)> {
     let Some(mut parent) = p.parent else {
         return p
             .ancestors
@@ -291,7 +240,7 @@ fn ancestors(p: &FakePage, s: &State) -> Vec<(String, String)> {
     out
 }
 
-fn v1(p: &FakePage, s: &State, body: bool) -> Value {
+fn v1(p: &FakePage, s: &Confluence, body: bool) -> Value {
     let (_, name) = s.spaces.get(&p.space).cloned().unwrap_or_default();
     let mut out = json!({
         "id": p.id, "type": p.kind, "status": p.status, "title": p.title,
@@ -307,7 +256,7 @@ fn v1(p: &FakePage, s: &State, body: bool) -> Value {
     out
 }
 
-fn v2(p: &FakePage, s: &State, body: bool) -> Value {
+fn v2(p: &FakePage, s: &Confluence, body: bool) -> Value {
     let (space_id, _) = s.spaces.get(&p.space).cloned().unwrap_or_default();
     let mut out = json!({
         "id": p.id, "status": p.status, "title": p.title, "spaceId": space_id,
@@ -320,58 +269,66 @@ fn v2(p: &FakePage, s: &State, body: bool) -> Value {
     out
 }
 
-impl Respond for Responder {
-    fn respond(&self, req: &Request) -> ResponseTemplate {
-        let mut s = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        let path = req.url.path().to_owned();
-        let query: BTreeMap<String, String> = req.url.query_pairs().into_owned().collect();
-        s.log.push(Logged {
-            path: path.clone(),
-            query: query.clone(),
-        });
-        let auth = req
-            .headers
-            .get("authorization")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_owned();
-        let expected = match s.flavor {
-            ConfluenceFlavor::Cloud => {
-                format!("Basic {}", BASE64.encode(format!("{EMAIL}:{TOKEN}")))
-            }
-            ConfluenceFlavor::Datacenter => format!("Bearer {TOKEN}"),
-        };
-        if auth != expected {
-            return error(401, "Unauthorized");
+impl Api for Confluence {
+    type Flavor = ConfluenceFlavor;
+    type Item = FakePage;
+    type Logged = Logged;
+
+    fn new(flavor: ConfluenceFlavor) -> Confluence {
+        let mut spaces = BTreeMap::new();
+        spaces.insert(
+            "ENG".to_owned(),
+            ("1001".to_owned(), "Engineering".to_owned()),
+        );
+        spaces.insert("SEC".to_owned(), ("1002".to_owned(), "Security".to_owned()));
+        Confluence {
+            flavor,
+            spaces,
+            forbidden: BTreeSet::new(),
+            pages: BTreeMap::new(),
+            faults: Faults::default(),
+            edits: Edits::default(),
         }
-        if let Some((status, retry_after)) = s.faults.pop_front() {
-            let mut t = error(status, "Rate limit exceeded");
-            if let Some(secs) = retry_after {
-                t = t.insert_header("Retry-After", secs.to_string().as_str());
-            }
+    }
+
+    fn put(&mut self, page: FakePage) {
+        let id: u64 = page.id.parse().expect("numeric id");
+        self.pages.insert(id, page);
+    }
+
+    fn log_entry(&self, req: &Incoming) -> Logged {
+        Logged {
+            path: req.path.clone(),
+            query: req.query.clone(),
+        }
+    }
+
+    fn expected_auth(&self) -> String {
+        fake_http::authorization(self.flavor == ConfluenceFlavor::Cloud, EMAIL, TOKEN)
+    }
+
+    fn unauthorized(&self) -> ResponseTemplate {
+        error(401, "Unauthorized")
+    }
+
+    fn answer(&mut self, req: &Incoming) -> ResponseTemplate {
+        if let Some(t) = self
+            .faults
+            .next(|status| error(status, "Rate limit exceeded"))
+        {
             return t;
         }
-        if query.contains_key("start") || query.contains_key("cursor") {
-            let due: Vec<FakePage> = s
-                .edits
-                .iter()
-                .filter(|(p, _)| *p == path)
-                .map(|(_, page)| page.clone())
-                .collect();
-            s.edits.retain(|(p, _)| *p != path);
-            for page in due {
+        if req.query.contains_key("start") || req.query.contains_key("cursor") {
+            for page in self.edits.due(&req.path) {
                 if let Ok(id) = page.id.parse::<u64>() {
-                    s.pages.insert(id, page);
+                    self.pages.insert(id, page);
                 }
             }
         }
-        let limit: usize = query
-            .get("limit")
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(25);
-        match s.flavor {
-            ConfluenceFlavor::Cloud => cloud(&s, &path, &query, limit),
-            ConfluenceFlavor::Datacenter => datacenter(&s, &path, &query, limit),
+        let limit = req.number("limit", 25);
+        match self.flavor {
+            ConfluenceFlavor::Cloud => cloud(self, &req.path, &req.query, limit),
+            ConfluenceFlavor::Datacenter => datacenter(self, &req.path, &req.query, limit),
         }
     }
 }
@@ -385,7 +342,7 @@ fn offset_of(cursor: Option<&String>) -> usize {
 
 /// CQL `type = comment` results: comments of the space's current pages
 /// changed since the literal, each with its page as `container`.
-fn comment_hits(s: &State, cql: &str) -> Vec<Value> {
+fn comment_hits(s: &Confluence, cql: &str) -> Vec<Value> {
     let c = parse_cql(cql);
     let mut hits: Vec<(DateTime<Utc>, Value)> = Vec::new();
     for p in s.pages.values() {
@@ -420,7 +377,7 @@ fn comment_json(c: &FakeComment, v2: bool) -> Value {
 
 /// A page's footer comments, one page of them, with the `next` link.
 fn comments_page(
-    s: &State,
+    s: &Confluence,
     page_id: &str,
     path: &str,
     query: &BTreeMap<String, String>,
@@ -435,30 +392,39 @@ fn comments_page(
     } else {
         query.get("start").and_then(|v| v.parse().ok()).unwrap_or(0)
     };
-    let results: Vec<Value> = page
-        .comments
-        .iter()
-        .skip(start)
-        .take(limit)
-        .map(|c| comment_json(c, v2))
-        .collect();
-    let end = start + results.len();
+    let (results, next) = fake_http::page(&page.comments, start, limit, |c| comment_json(c, v2));
     let mut links = json!({"base": "https://fake.invalid"});
-    if end < page.comments.len() {
-        let mut q = query.clone();
-        if v2 {
-            q.insert("cursor".into(), format!("c-{end}"));
+    if let Some(end) = next {
+        let set = if v2 {
+            ("cursor", format!("c-{end}"))
         } else {
-            q.insert("start".into(), end.to_string());
-        }
-        links["next"] = json!(format!("{path}?{}", query_string(&q)));
+            ("start", end.to_string())
+        };
+        links["next"] = json!(link(path, query, &[set]));
     }
     ResponseTemplate::new(200).set_body_json(
         json!({"results": results, "start": start, "limit": limit, "size": results.len(), "_links": links}),
     )
 }
 
-fn search<'a>(s: &'a State, cql: &str) -> Vec<&'a FakePage> {
+/// `expand` asks for the storage body.
+fn expands_body(query: &BTreeMap<String, String>) -> bool {
+    query
+        .get("expand")
+        .is_some_and(|e| e.contains("body.storage"))
+}
+
+impl Confluence {
+    /// The current pages of one kind in a space, by id.
+    fn listing(&self, space: &str, kind: &str) -> Vec<&FakePage> {
+        self.pages
+            .values()
+            .filter(|p| p.space == space && p.kind == kind && p.status == "current")
+            .collect()
+    }
+}
+
+fn search<'a>(s: &'a Confluence, cql: &str) -> Vec<&'a FakePage> {
     let c = parse_cql(cql);
     let mut hits: Vec<&FakePage> = s
         .pages
@@ -481,7 +447,7 @@ fn search<'a>(s: &'a State, cql: &str) -> Vec<&'a FakePage> {
 }
 
 fn cloud(
-    s: &State,
+    s: &Confluence,
     path: &str,
     query: &BTreeMap<String, String>,
     limit: usize,
@@ -529,24 +495,12 @@ fn cloud(
             "page"
         };
         let body = query.get("body-format").is_some_and(|f| f == "storage");
-        let all: Vec<&FakePage> = s
-            .pages
-            .values()
-            .filter(|p| p.space == key && p.kind == kind && p.status == "current")
-            .collect();
+        let all = s.listing(&key, kind);
         let start = offset_of(query.get("cursor"));
-        let results: Vec<Value> = all
-            .iter()
-            .skip(start)
-            .take(limit)
-            .map(|p| v2(p, s, body))
-            .collect();
-        let end = start + results.len();
+        let (results, next) = fake_http::page(&all, start, limit, |p| v2(p, s, body));
         let mut links = json!({"base": "https://fake.invalid/wiki"});
-        if end < all.len() {
-            let mut q = query.clone();
-            q.insert("cursor".into(), format!("c-{end}"));
-            links["next"] = json!(format!("{path}?{}", query_string(&q)));
+        if let Some(end) = next {
+            links["next"] = json!(link(path, query, &[("cursor", format!("c-{end}"))]));
         }
         return ResponseTemplate::new(200)
             .set_body_json(json!({"results": results, "_links": links}));
@@ -559,25 +513,15 @@ fn cloud(
                 json!({"results": results, "size": results.len(), "_links": {"base": "https://fake.invalid/wiki"}}),
             );
         }
-        let body = query
-            .get("expand")
-            .is_some_and(|e| e.contains("body.storage"));
+        let body = expands_body(query);
         let hits = search(s, &cql);
         let start = offset_of(query.get("cursor"));
-        let results: Vec<Value> = hits
-            .iter()
-            .skip(start)
-            .take(limit)
-            .map(|p| v1(p, s, body))
-            .collect();
-        let end = start + results.len();
+        let (results, next) = fake_http::page(&hits, start, limit, |p| v1(p, s, body));
         let mut links = json!({"base": "https://fake.invalid/wiki", "context": "/wiki"});
-        if end < hits.len() {
-            let mut q = query.clone();
-            q.insert("cursor".into(), format!("c-{end}"));
-            q.insert("next".into(), "true".into());
+        if let Some(end) = next {
+            let set = [("cursor", format!("c-{end}")), ("next", "true".into())];
             // v1 links are relative to /wiki, unlike v2's.
-            links["next"] = json!(format!("/rest/api/content/search?{}", query_string(&q)));
+            links["next"] = json!(link("/rest/api/content/search", query, &set));
         }
         return ResponseTemplate::new(200)
             .set_body_json(json!({"results": results, "size": results.len(), "_links": links}));
@@ -586,7 +530,7 @@ fn cloud(
 }
 
 fn datacenter(
-    s: &State,
+    s: &Confluence,
     path: &str,
     query: &BTreeMap<String, String>,
     limit: usize,
@@ -599,16 +543,12 @@ fn datacenter(
             None => error(404, &format!("No space with key : {key}")),
         };
     }
-    let body = query
-        .get("expand")
-        .is_some_and(|e| e.contains("body.storage"));
+    let body = expands_body(query);
     if let Some(id) = path
         .strip_prefix("/rest/api/content/")
         .and_then(|r| r.strip_suffix("/child/comment"))
     {
-        let expand = query.get("expand").map(String::as_str).unwrap_or("");
-        if !expand.contains("body.storage") || query.get("depth").map(String::as_str) != Some("all")
-        {
+        if !body || query.get("depth").map(String::as_str) != Some("all") {
             return error(
                 400,
                 "expand=body.storage and depth=all expected by this fake",
@@ -628,29 +568,18 @@ fn datacenter(
     }
     let hits: Vec<&FakePage> = if path == "/rest/api/content" {
         let key = query.get("spaceKey").cloned().unwrap_or_default();
-        let kind = query.get("type").cloned().unwrap_or_else(|| "page".into());
-        s.pages
-            .values()
-            .filter(|p| p.space == key && p.kind == kind && p.status == "current")
-            .collect()
+        let kind = query.get("type").map(String::as_str).unwrap_or("page");
+        s.listing(&key, kind)
     } else if path == "/rest/api/content/search" {
         search(s, query.get("cql").map(String::as_str).unwrap_or(""))
     } else {
         return error(404, &format!("{path} is not served by this fake"));
     };
     let start: usize = query.get("start").and_then(|v| v.parse().ok()).unwrap_or(0);
-    let results: Vec<Value> = hits
-        .iter()
-        .skip(start)
-        .take(limit)
-        .map(|p| v1(p, s, body))
-        .collect();
-    let end = start + results.len();
+    let (results, next) = fake_http::page(&hits, start, limit, |p| v1(p, s, body));
     let mut links = json!({"base": "https://fake.invalid", "context": ""});
-    if end < hits.len() {
-        let mut q = query.clone();
-        q.insert("start".into(), end.to_string());
-        links["next"] = json!(format!("{path}?{}", query_string(&q)));
+    if let Some(end) = next {
+        links["next"] = json!(link(path, query, &[("start", end.to_string())]));
     }
     ResponseTemplate::new(200).set_body_json(json!({
         "results": results, "start": start, "limit": limit, "size": results.len(), "_links": links

@@ -11,11 +11,10 @@ use tributary_indexer::chunk::{chunk_markdown, ChunkerConfig};
 use tributary_indexer::store::{point_id, EdgeStore, VectorStore};
 use tributary_indexer::token_estimate::EstimatedTokens;
 
-use crate::embedder_outage::{document, http_parts, publish};
-use crate::embedding_fake::{FakeEmbeddings, DIMENSION};
-use crate::support::TestEnv;
-
-const BIN: &str = env!("CARGO_BIN_EXE_tributary");
+use crate::embedder_outage::{document, fake_env, publish};
+use crate::embedding_fake::DIMENSION;
+use crate::support::wait::poll_until;
+use crate::support::{process, TestEnv};
 
 fn long_text(words: usize, tag: &str) -> String {
     (0..words)
@@ -28,15 +27,8 @@ fn long_text(words: usize, tag: &str) -> String {
 /// the fake server, into its own store directory.
 pub(crate) fn index_command(env: &TestEnv, embed_url: &str, store: &std::path::Path) -> Command {
     let cfg = &env.config;
-    let mut cmd = Command::new(BIN);
+    let mut cmd = process::plain_command(env, store);
     cmd.arg("index")
-        .env("TRIBUTARY_KAFKA__TOPIC", &cfg.kafka.topic)
-        .env("TRIBUTARY_INDEXER__GROUP_ID", &cfg.indexer.group_id)
-        .env(
-            "TRIBUTARY_DATABASE__SCHEMA",
-            cfg.database.schema.as_deref().unwrap_or("public"),
-        )
-        .env("TRIBUTARY_STORE_PATH", store)
         .env("TRIBUTARY_EMBEDDER__BACKEND", "http")
         .env("TRIBUTARY_EMBEDDER__URL", embed_url)
         .env("TRIBUTARY_EMBEDDER__MODEL", "fake-embedder")
@@ -54,8 +46,6 @@ pub(crate) fn index_command(env: &TestEnv, embed_url: &str, store: &std::path::P
         )
         .env("TRIBUTARY_INDEXER__IDLE_MS", "300")
         .env("TRIBUTARY_INDEXER__COMMIT_INTERVAL_MS", "100")
-        .env("RUST_LOG", "info")
-        .env("TRIBUTARY_METRICS__LISTEN", "127.0.0.1:0")
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
     cmd
@@ -72,25 +62,22 @@ fn committed_total(env: &TestEnv) -> i64 {
 /// Polls the group's committed offsets (a broker-side fact no event tells
 /// us about) until some are committed; fails after 30 s.
 async fn wait_for_commit(env: &TestEnv) -> i64 {
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        let total = committed_total(env);
-        if total > 0 {
-            return total;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the indexer committed nothing within 30 s"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let what = "the indexer to commit";
+    poll_until(
+        what,
+        Duration::from_secs(30),
+        Duration::from_millis(50),
+        || {
+            let total = committed_total(env);
+            std::future::ready((total > 0).then_some(total).ok_or_else(String::new))
+        },
+    )
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_mid_batch_then_restart_leaves_exactly_the_current_chunks() {
-    let fake = FakeEmbeddings::default();
-    let server = fake.start().await;
-    let env = TestEnv::with_embedder(http_parts(&server).await).await;
+    let (fake, server, env) = fake_env().await;
     let store_dir = tempfile::tempdir().expect("tempdir");
     let store_path = store_dir.path().join("qdrant");
 
@@ -145,11 +132,7 @@ async fn sigkill_mid_batch_then_restart_leaves_exactly_the_current_chunks() {
         .arg("--until-idle")
         .output()
         .expect("restart tributary index");
-    assert!(
-        out.status.success(),
-        "restart failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    process::stdout_ok(&out, "restart");
 
     // The final version of every document, chunked the way the indexer does.
     let mut latest: BTreeMap<String, Document> = BTreeMap::new();

@@ -3,7 +3,7 @@
 //! one path through the real connector and indexer.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use rdkafka::consumer::{BaseConsumer, Consumer};
@@ -13,9 +13,8 @@ use serde_json::{json, Value};
 use tributary_core::kafka;
 use tributary_dispatcher::{dispatch, DispatchError, DispatchOptions, Report, RunResult};
 
-use crate::support::TestEnv;
+use crate::support::{process, TestEnv};
 
-const BIN: &str = env!("CARGO_BIN_EXE_tributary");
 const TRACEPARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 
 /// A TestEnv plus its own work-items topic, dropped with it.
@@ -50,19 +49,36 @@ impl DispatchEnv {
         dispatch(&self.env.config, &self.env.pool, &options).await
     }
 
+    /// The binary with `args`: (exit code, stdout, stderr).
+    fn run(&self, args: &[&str]) -> (Option<i32>, String, String) {
+        let out = self.tributary().args(args).output().expect("run");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).to_string(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    }
+
+    /// Communities a dispatch recorded as sent.
+    async fn recorded_communities(&self) -> i64 {
+        sqlx::query_scalar("SELECT count(*) FROM dispatch_communities")
+            .fetch_one(&self.env.pool)
+            .await
+            .expect("count")
+    }
+
+    /// Every run's result and message, in no particular order.
+    async fn runs(&self) -> Vec<(String, Option<String>)> {
+        sqlx::query_as("SELECT result, message FROM dispatch_runs")
+            .fetch_all(&self.env.pool)
+            .await
+            .expect("runs")
+    }
+
     /// The binary, configured for this test's topics and schema.
     fn tributary(&self) -> Command {
-        let cfg = &self.env.config;
-        let mut cmd = Command::new(BIN);
-        cmd.env("TRIBUTARY_KAFKA__TOPIC", &cfg.kafka.topic)
-            .env("TRIBUTARY_INDEXER__GROUP_ID", &cfg.indexer.group_id)
-            .env(
-                "TRIBUTARY_DATABASE__SCHEMA",
-                cfg.database.schema.as_deref().expect("schema"),
-            )
-            .env("TRIBUTARY_DISPATCHER__WORK_ITEMS_TOPIC", self.topic())
-            .env("TRIBUTARY_STORE_PATH", &cfg.store.path)
-            .env("TRIBUTARY_LOG_FORMAT", "json")
+        let mut cmd = process::command(&self.env, &self.env.config.store.path);
+        cmd.env("TRIBUTARY_DISPATCHER__WORK_ITEMS_TOPIC", self.topic())
             .env("RUST_LOG", "warn")
             .env_remove("TRACEPARENT");
         cmd
@@ -114,20 +130,25 @@ fn decode(msg: &rdkafka::message::BorrowedMessage<'_>) -> (String, Value, Option
 }
 
 /// One registry row, as the indexer writes it (plus metadata).
-#[allow(clippy::too_many_arguments)]
-async fn put(
-    pool: &sqlx::PgPool,
-    id: &str,
-    title: &str,
-    url: Option<&str>,
-    links: &[(&str, &str)],
+#[derive(serde::Deserialize)]
+struct Row {
+    id: String,
+    /// The community the dispatcher must put it in.
+    community: String,
+    title: String,
+    url: Option<String>,
+    /// (kind, target)
+    links: Vec<(String, String)>,
     metadata: Option<Value>,
-    hash: &str,
-) {
-    let mut parts = id.splitn(3, ':');
+    hash: String,
+}
+
+async fn put(pool: &sqlx::PgPool, row: &Row) {
+    let mut parts = row.id.splitn(3, ':');
     let kind = parts.next().expect("kind");
     let instance = parts.next().expect("instance");
-    let links: Vec<Value> = links
+    let links: Vec<Value> = row
+        .links
         .iter()
         .map(|(kind, target)| json!({"kind": kind, "target": target}))
         .collect();
@@ -139,183 +160,43 @@ async fn put(
            content_hash = EXCLUDED.content_hash, deleted = false, indexed_at = now(),
            links = EXCLUDED.links, metadata = EXCLUDED.metadata",
     )
-    .bind(id)
+    .bind(&row.id)
     .bind(kind)
     .bind(instance)
-    .bind(title)
-    .bind(url)
-    .bind(hash)
+    .bind(&row.title)
+    .bind(row.url.as_deref())
+    .bind(&row.hash)
     .bind(Value::Array(links))
-    .bind(metadata)
+    .bind(&row.metadata)
     .execute(pool)
     .await
     .expect("insert document");
 }
 
-const WIKI: &str = "https://acme.atlassian.net/wiki/spaces/ENG/pages";
-
-/// Two known clusters across the three sources, plus unlinked documents
-/// of one Jira project and one vault folder.
-fn kafka_cluster() -> BTreeSet<String> {
-    [
-        "vault:test:runbooks/Consumer Lag.md",
-        "vault:test:concepts/Consumer Groups.md",
-        "jira:acme:OPS-12",
-        "confluence:acme:100",
-    ]
-    .map(String::from)
-    .into()
+/// The registry of `fixtures/dispatch_registry.json`: two known clusters
+/// across the three sources (kafka, postgres), plus unlinked documents of
+/// one Jira project (hr) and one vault folder (misc), grouped by container. Kafka: a note naming a
+/// Jira key and linking a Confluence URL; an issue linking the page; the
+/// page embedding the issue (jira macro). PostgreSQL: an alias, a moved
+/// Jira key (PG-3 is now DB-7), a page URL, a page linking the issue.
+fn corpus() -> Vec<Row> {
+    serde_json::from_str(include_str!("fixtures/dispatch_registry.json")).expect("fixture JSON")
 }
 
-fn postgres_cluster() -> BTreeSet<String> {
-    [
-        "vault:test:runbooks/Failover.md",
-        "vault:test:concepts/Replication.md",
-        "jira:acme:DB-7",
-        "confluence:acme:201",
-    ]
-    .map(String::from)
-    .into()
+/// The ids of the fixture's `community` (kafka, postgres, hr, misc): what
+/// the dispatcher must group together.
+fn community(name: &str) -> BTreeSet<String> {
+    corpus()
+        .into_iter()
+        .filter(|r| r.community == name)
+        .map(|r| r.id)
+        .collect()
 }
 
 async fn fixture(pool: &sqlx::PgPool) {
-    // Kafka: a note naming a Jira key and linking a Confluence URL; an
-    // issue linking the page; the page embedding the issue (jira macro).
-    put(
-        pool,
-        "vault:test:runbooks/Consumer Lag.md",
-        "Consumer Lag",
-        None,
-        &[
-            ("wikilink", "Consumer Groups"),
-            ("wikilink", "OPS-12"),
-            ("url", &format!("{WIKI}/100/Kafka+Basics")),
-            ("wikilink", "Never Written"),
-        ],
-        None,
-        "h-lag",
-    )
-    .await;
-    put(
-        pool,
-        "vault:test:concepts/Consumer Groups.md",
-        "Consumer Groups",
-        None,
-        &[
-            ("wikilink", "../runbooks/Consumer Lag"),
-            ("url", "https://acme.atlassian.net/browse/OPS-12"),
-        ],
-        None,
-        "h-groups",
-    )
-    .await;
-    put(
-        pool,
-        "jira:acme:OPS-12",
-        "Consumer lag on payments",
-        Some("https://acme.atlassian.net/browse/OPS-12"),
-        &[("url", &format!("{WIKI}/100/Kafka+Basics"))],
-        Some(json!({"key": "OPS-12", "issue_id": "10012", "project": "OPS"})),
-        "h-ops12",
-    )
-    .await;
-    put(
-        pool,
-        "confluence:acme:100",
-        "ENG Home > Kafka Basics",
-        Some(format!("{WIKI}/100/Kafka+Basics").as_str()),
-        &[("issue", "OPS-12")],
-        Some(json!({"title": "Kafka Basics", "space_key": "ENG", "ancestors": ["ENG Home"]})),
-        "h-100",
-    )
-    .await;
-    // PostgreSQL: an alias, a moved Jira key (PG-3 is now DB-7), a page
-    // URL, a page linking the issue.
-    put(
-        pool,
-        "vault:test:runbooks/Failover.md",
-        "Failover",
-        None,
-        &[("wikilink", "Replication"), ("wikilink", "DB-7")],
-        Some(json!({"aliases": ["PG Failover"]})),
-        "h-failover",
-    )
-    .await;
-    put(
-        pool,
-        "vault:test:concepts/Replication.md",
-        "Replication",
-        None,
-        &[
-            ("wikilink", "PG Failover"),
-            ("wikilink", "PG-3"),
-            ("url", &format!("{WIKI}/201")),
-        ],
-        None,
-        "h-replication",
-    )
-    .await;
-    put(
-        pool,
-        "jira:acme:DB-7",
-        "Primary failover drill",
-        Some("https://acme.atlassian.net/browse/DB-7"),
-        &[("parent", "DB-1")],
-        Some(json!({"key": "DB-7", "issue_id": "10007", "project": "DB"})),
-        "h-db7",
-    )
-    .await;
-    put(
-        pool,
-        "confluence:acme:201",
-        "ENG Home > Postgres Failover Guide",
-        Some(format!("{WIKI}/201/Postgres+Failover+Guide").as_str()),
-        &[("issue", "DB-7")],
-        None,
-        "h-201",
-    )
-    .await;
-    // Unlinked: grouped by container.
-    put(
-        pool,
-        "jira:acme:HR-1",
-        "Laptop request",
-        None,
-        &[],
-        None,
-        "h-hr1",
-    )
-    .await;
-    put(
-        pool,
-        "jira:acme:HR-2",
-        "Holiday calendar",
-        None,
-        &[],
-        None,
-        "h-hr2",
-    )
-    .await;
-    put(
-        pool,
-        "vault:test:misc/coffee.md",
-        "Coffee",
-        None,
-        &[],
-        None,
-        "h-coffee",
-    )
-    .await;
-    put(
-        pool,
-        "vault:test:misc/lunch.md",
-        "Lunch",
-        None,
-        &[("embed", "menu.png")],
-        None,
-        "h-lunch",
-    )
-    .await;
+    for row in corpus() {
+        put(pool, &row).await;
+    }
     // PG-3 moved to DB-7: what an earlier run remembered.
     sqlx::query("INSERT INTO dispatch_jira_keys (source_instance, issue_key, issue_id) VALUES ('acme', 'PG-3', '10007')")
         .execute(pool)
@@ -324,18 +205,7 @@ async fn fixture(pool: &sqlx::PgPool) {
 }
 
 fn expected_communities() -> BTreeSet<BTreeSet<String>> {
-    let set = |ids: &[&str]| {
-        ids.iter()
-            .map(|s| (*s).to_string())
-            .collect::<BTreeSet<_>>()
-    };
-    [
-        kafka_cluster(),
-        postgres_cluster(),
-        set(&["jira:acme:HR-1", "jira:acme:HR-2"]),
-        set(&["vault:test:misc/coffee.md", "vault:test:misc/lunch.md"]),
-    ]
-    .into()
+    ["kafka", "postgres", "hr", "misc"].map(community).into()
 }
 
 fn members(item: &Value) -> BTreeSet<String> {
@@ -425,16 +295,12 @@ async fn a_fixture_corpus_gives_its_communities_and_only_changes_are_redispatche
     assert_eq!(d.work_items(4).len(), 4, "no new message");
 
     // One document edited: only its community, with that member marked.
-    put(
-        pool,
-        "vault:test:runbooks/Failover.md",
-        "Failover",
-        None,
-        &[("wikilink", "Replication"), ("wikilink", "DB-7")],
-        Some(json!({"aliases": ["PG Failover"]})),
-        "h-failover-2",
-    )
-    .await;
+    let mut failover = corpus()
+        .into_iter()
+        .find(|r| r.id == "vault:test:runbooks/Failover.md")
+        .expect("in the corpus");
+    failover.hash = "h-failover-2".into();
+    put(pool, &failover).await;
     let edited = d.dispatch(false).await.expect("dispatch");
     assert_eq!(
         (edited.result, edited.work_items, edited.changed_communities),
@@ -448,7 +314,7 @@ async fn a_fixture_corpus_gives_its_communities_and_only_changes_are_redispatche
     assert_eq!(item["reason"], "changed");
     assert_eq!(
         key,
-        &ids[&postgres_cluster()],
+        &ids[&community("postgres")],
         "an edit keeps the community id"
     );
     assert_eq!(
@@ -486,7 +352,7 @@ async fn a_fixture_corpus_gives_its_communities_and_only_changes_are_redispatche
     let (key, item) = &new[0];
     assert_eq!(
         key,
-        &ids[&postgres_cluster()],
+        &ids[&community("postgres")],
         "a deletion keeps the community id"
     );
     assert_eq!(item["reason"], "changed");
@@ -551,11 +417,7 @@ async fn a_dry_run_publishes_and_records_nothing() {
     );
     assert!(d.work_items(0).is_empty());
     assert!(run_results(&d.env.pool).await.is_empty());
-    let (recorded,): (i64,) = sqlx::query_as("SELECT count(*) FROM dispatch_communities")
-        .fetch_one(&d.env.pool)
-        .await
-        .expect("count");
-    assert_eq!(recorded, 0);
+    assert_eq!(d.recorded_communities().await, 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -570,44 +432,29 @@ async fn nothing_is_recorded_when_kafka_cannot_take_the_work_items() {
         .expect_err("a missing topic fails the run");
     assert!(err.to_string().contains("does not exist"), "{err}");
     d.env.config.dispatcher.work_items_topic = real_topic;
-    let (recorded,): (i64,) = sqlx::query_as("SELECT count(*) FROM dispatch_communities")
-        .fetch_one(&d.env.pool)
-        .await
-        .expect("count");
     assert_eq!(
-        recorded, 0,
+        d.recorded_communities().await,
+        0,
         "a dispatch is recorded only after Kafka acknowledged it"
     );
-    let runs: Vec<(String, Option<String>)> =
-        sqlx::query_as("SELECT result, message FROM dispatch_runs")
-            .fetch_all(&d.env.pool)
-            .await
-            .expect("runs");
+    let runs = d.runs().await;
     assert_eq!(runs.len(), 1);
     assert_eq!(runs[0].0, "failed");
     // The next run publishes everything.
     assert_eq!(d.dispatch(false).await.expect("dispatch").work_items, 4);
 }
 
-fn exit(out: &Output) -> (Option<i32>, String, String) {
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).to_string(),
-        String::from_utf8_lossy(&out.stderr).to_string(),
-    )
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_empty_corpus_is_starving_exit_2_and_recorded() {
     let d = DispatchEnv::new().await;
-    let (code, stdout, stderr) = exit(&d.tributary().arg("migrate").output().expect("run"));
+    let (code, stdout, stderr) = d.run(&["migrate"]);
     assert_eq!(code, Some(0), "migrate: {stdout} {stderr}");
     assert!(
         stdout.contains(d.topic()),
         "migrate creates the work-items topic: {stdout}"
     );
 
-    let (code, stdout, stderr) = exit(&d.tributary().arg("dispatch").output().expect("run"));
+    let (code, stdout, stderr) = d.run(&["dispatch"]);
     assert_eq!(code, Some(2), "starving exits 2: {stdout} {stderr}");
     assert!(
         stderr.contains(
@@ -615,11 +462,7 @@ async fn an_empty_corpus_is_starving_exit_2_and_recorded() {
         ),
         "{stderr}"
     );
-    let runs: Vec<(String, Option<String>)> =
-        sqlx::query_as("SELECT result, message FROM dispatch_runs")
-            .fetch_all(&d.env.pool)
-            .await
-            .expect("runs");
+    let runs = d.runs().await;
     assert_eq!(runs.len(), 1);
     assert_eq!(runs[0].0, "starving");
     assert!(runs[0]
@@ -629,12 +472,7 @@ async fn an_empty_corpus_is_starving_exit_2_and_recorded() {
         .contains("no documents are indexed"));
     assert!(d.work_items(0).is_empty());
 
-    let (code, stdout, stderr) = exit(
-        &d.tributary()
-            .args(["status", "--json"])
-            .output()
-            .expect("run"),
-    );
+    let (code, stdout, stderr) = d.run(&["status", "--json"]);
     assert_eq!(
         code,
         Some(2),
@@ -675,12 +513,7 @@ async fn through_the_real_connector_and_indexer() {
     env.sync().await.expect("sync");
     env.index_until_idle().await;
 
-    let (code, stdout, stderr) = exit(
-        &d.tributary()
-            .args(["dispatch", "--json"])
-            .output()
-            .expect("run"),
-    );
+    let (code, stdout, stderr) = d.run(&["dispatch", "--json"]);
     assert_eq!(code, Some(0), "{stdout} {stderr}");
     let report: Value = serde_json::from_str(&stdout).expect("report JSON");
     assert_eq!(report["result"], "published", "{report}");
@@ -718,13 +551,13 @@ async fn through_the_real_connector_and_indexer() {
         "# Replica Lag\nSee [[Broker Disk]].\n",
     );
     env.sync().await.expect("sync");
-    let (code, stdout, stderr) = exit(&d.tributary().arg("dispatch").output().expect("run"));
+    let (code, stdout, stderr) = d.run(&["dispatch"]);
     assert_eq!(code, Some(2), "{stdout} {stderr}");
     assert!(stderr.contains("the registry has not changed"), "{stderr}");
 
     // Indexed: the ops community changes, the new note marked.
     env.index_until_idle().await;
-    let (code, stdout, stderr) = exit(&d.tributary().arg("dispatch").output().expect("run"));
+    let (code, stdout, stderr) = d.run(&["dispatch"]);
     assert_eq!(code, Some(0), "{stdout} {stderr}");
     assert!(stdout.contains("1 changed communities"), "{stdout}");
     let items = d.work_items(3);

@@ -48,6 +48,14 @@ pub(crate) async fn http_parts(server: &MockServer) -> EmbedderParts {
         .expect("HTTP embedder starts")
 }
 
+/// A fake embedding server and a test environment embedding through it.
+pub(crate) async fn fake_env() -> (FakeEmbeddings, MockServer, TestEnv) {
+    let fake = FakeEmbeddings::default();
+    let server = fake.start().await;
+    let env = TestEnv::with_embedder(http_parts(&server).await).await;
+    (fake, server, env)
+}
+
 fn normalised(text: &str) -> Vec<f32> {
     let v = embedding_fake::vector(text);
     let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
@@ -213,9 +221,7 @@ async fn errors_map_to_transient_or_permanent() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_embedder_outage_pauses_indexing_and_loses_nothing() {
-    let fake = FakeEmbeddings::default();
-    let server = fake.start().await;
-    let env = TestEnv::with_embedder(http_parts(&server).await).await;
+    let (fake, _server, env) = fake_env().await;
     let docs: Vec<Document> = (0..200)
         .map(|i| {
             document(
@@ -258,9 +264,7 @@ async fn an_embedder_outage_pauses_indexing_and_loses_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rejected_input_dead_letters_exactly_its_document() {
-    let fake = FakeEmbeddings::default();
-    let server = fake.start().await;
-    let env = TestEnv::with_embedder(http_parts(&server).await).await;
+    let (fake, _server, env) = fake_env().await;
     let mut docs: Vec<Document> = (0..10)
         .map(|i| document(&format!("test:outage:ok{i}"), &format!("Fine note {i}.")))
         .collect();
@@ -303,9 +307,7 @@ async fn a_store_of_another_dimension_is_refused_at_start() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_refusing_everything_pauses_instead_of_dead_lettering() {
     for status in [401, 400] {
-        let fake = FakeEmbeddings::default();
-        let server = fake.start().await;
-        let env = TestEnv::with_embedder(http_parts(&server).await).await;
+        let (fake, _server, env) = fake_env().await;
         let docs: Vec<Document> = (0..6)
             .map(|i| document(&format!("test:refuse:n{i}"), &format!("Note {i}.")))
             .collect();

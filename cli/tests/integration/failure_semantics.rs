@@ -11,8 +11,8 @@ use tokio_util::sync::CancellationToken;
 use tributary_core::envelope::*;
 use tributary_core::{kafka, Document, PrecomputedChunk};
 
-use crate::embedder_outage::{dead_letters, document, http_parts, publish, registry_count};
-use crate::embedding_fake::{FakeEmbeddings, DIMENSION};
+use crate::embedder_outage::{dead_letters, document, fake_env, publish, registry_count};
+use crate::embedding_fake::DIMENSION;
 use crate::support::TestEnv;
 
 const WAIT: Duration = Duration::from_secs(60);
@@ -49,9 +49,7 @@ fn header<'a>(msg: &'a rdkafka::message::OwnedMessage, key: &str) -> Option<&'a 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_poison_message_mid_partition_is_dead_lettered_byte_for_byte_and_order_is_kept() {
-    let fake = FakeEmbeddings::default();
-    let server = fake.start().await;
-    let mut env = TestEnv::with_embedder(http_parts(&server).await).await;
+    let (_fake, _server, mut env) = fake_env().await;
     // Two messages per batch: the two versions of `same` land in different
     // batches, so the order across batches is what makes v2 win.
     env.config.indexer.batch_size = 2;
@@ -127,9 +125,7 @@ async fn a_poison_message_mid_partition_is_dead_lettered_byte_for_byte_and_order
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_document_failing_while_everything_is_healthy_is_dead_lettered_after_max_attempts() {
-    let fake = FakeEmbeddings::default();
-    let server = fake.start().await;
-    let mut env = TestEnv::with_embedder(http_parts(&server).await).await;
+    let (fake, _server, mut env) = fake_env().await;
     env.config.indexer.max_attempts = 3;
     let mut docs: Vec<Document> = (0..8)
         .map(|i| document(&format!("test:attempts:ok{i}"), &format!("Fine note {i}.")))
@@ -165,9 +161,7 @@ async fn a_document_failing_while_everything_is_healthy_is_dead_lettered_after_m
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failure_the_probes_cannot_see_holds_messages_instead_of_flooding_the_dlq() {
-    let fake = FakeEmbeddings::default();
-    let server = fake.start().await;
-    let mut env = TestEnv::with_embedder(http_parts(&server).await).await;
+    let (fake, _server, mut env) = fake_env().await;
     env.config.indexer.max_attempts = 2;
     let docs: Vec<Document> = (0..6)
         .map(|i| document(&format!("test:hidden:n{i}"), &format!("Ordinary note {i}.")))
@@ -221,9 +215,7 @@ fn precomputed(id: &str, dims: usize) -> Document {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn documents_with_their_own_vectors_are_stored_without_calling_the_embedder() {
-    let fake = FakeEmbeddings::default();
-    let server = fake.start().await;
-    let env = TestEnv::with_embedder(http_parts(&server).await).await;
+    let (fake, _server, env) = fake_env().await;
     let own = precomputed("test:pre:own", DIMENSION);
     let wrong = precomputed("test:pre:wrong", DIMENSION + 1);
     publish(&env, &[own.clone(), wrong]).await;

@@ -1,52 +1,35 @@
 //! The Jira connector against a local Atlassian-shaped HTTP server, the real
 //! Kafka broker and PostgreSQL.
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
+use rstest::rstest;
 use serde_json::{json, Value};
 use tributary_connectors::jira::{self, JiraSyncError, JiraSyncOptions, JiraSyncReport};
 use tributary_core::config::JiraFlavor;
 use tributary_core::Document;
-use tributary_indexer::embed::Embedder;
-use tributary_indexer::search::Searcher;
 
-use crate::jira_fake::{adf, utc, FakeIssue, FakeJira, Fault, TOKEN};
-use crate::support::atlassian::BinarySync;
-use crate::support::{embedder, TestEnv};
+use crate::jira_fake::{adf, FakeIssue, FakeJira, TOKEN};
+use crate::support::atlassian::{utc, BinarySync};
+use crate::support::TestEnv;
 
 async fn sync(env: &TestEnv, opts: &JiraSyncOptions) -> Result<JiraSyncReport, JiraSyncError> {
     jira::sync(opts, &env.config.kafka, &env.state(), &|_| {}).await
+}
+
+/// A sync with the fake's own options, which must succeed.
+async fn sync_ok(env: &TestEnv, fake: &FakeJira) -> JiraSyncReport {
+    sync(env, &fake.options()).await.expect("sync")
 }
 
 fn doc_id(key: &str) -> String {
     format!("jira:test:{key}")
 }
 
-/// Every message on the test's topic, in no particular order.
-async fn published(env: &TestEnv) -> Vec<Document> {
-    env.published_documents().await
-}
-
-/// The newest version of each document on the topic.
-fn latest(docs: Vec<Document>) -> HashMap<String, Document> {
-    let mut out: HashMap<String, Document> = HashMap::new();
-    for d in docs {
-        let newer = out.get(&d.id).is_none_or(|o| o.updated_at <= d.updated_at);
-        if newer {
-            out.insert(d.id.clone(), d);
-        }
-    }
-    out
-}
-
-fn comment(author: &str, text: &str) -> Value {
-    json!({"author": {"displayName": author}, "created": "2025-01-01T10:00:00.000+0000", "body": adf(text)})
-}
-
-fn wiki_comment(author: &str, text: &str) -> Value {
-    json!({"author": {"displayName": author}, "created": "2025-01-01T10:00:00.000+0000", "body": text})
+/// `body`: ADF (Cloud) or wiki markup (Data Center).
+fn comment(author: &str, body: Value) -> Value {
+    json!({"author": {"displayName": author}, "created": "2025-01-01T10:00:00.000+0000", "body": body})
 }
 
 fn rich_adf() -> Value {
@@ -83,13 +66,14 @@ fn issue(n: u32, minute: u32) -> FakeIssue {
     )
 }
 
+/// OPS-1 to OPS-`n`, a minute apart.
+fn issues(n: u32) -> impl Iterator<Item = FakeIssue> {
+    (1..=n).map(|n| issue(n, n))
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cloud_pages_with_next_page_token_converts_adf_and_pages_comments() {
-    let env = TestEnv::new().await;
-    let fake = FakeJira::start(JiraFlavor::Cloud).await;
-    for n in 1..=6 {
-        fake.put(issue(n, n));
-    }
+    let (env, fake) = FakeJira::with_env(JiraFlavor::Cloud, issues(6)).await;
     let mut rich = FakeIssue::new(
         "OPS-7",
         "2025-01-10T08:30:00Z",
@@ -97,11 +81,11 @@ async fn cloud_pages_with_next_page_token_converts_adf_and_pages_comments() {
         rich_adf(),
     );
     rich.comments = (1..=5)
-        .map(|i| comment("Sam Lee", &format!("comment number {i}")))
+        .map(|i| comment("Sam Lee", adf(&format!("comment number {i}"))))
         .collect();
     fake.put(rich);
 
-    let report = sync(&env, &fake.options()).await.expect("sync");
+    let report = sync_ok(&env, &fake).await;
     assert_eq!(report.summary.published, 7);
     assert_eq!(
         report.pages, 5,
@@ -150,7 +134,7 @@ async fn cloud_pages_with_next_page_token_converts_adf_and_pages_comments() {
         "3 comments beyond the 2 inline, 2 per page"
     );
 
-    let docs = latest(published(&env).await);
+    let docs = env.latest_documents().await;
     assert_eq!(docs.len(), 7);
     let d = &docs[&doc_id("OPS-7")];
     assert_eq!(d.title, "Consumer lag runbook");
@@ -195,23 +179,22 @@ async fn cloud_pages_with_next_page_token_converts_adf_and_pages_comments() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn datacenter_pages_with_start_at_and_reads_wiki_markup() {
-    let env = TestEnv::new().await;
-    let fake = FakeJira::start(JiraFlavor::Datacenter).await;
-    for n in 1..=5 {
+    let wiki = (1..=5).map(|n| {
         let mut i = issue(n, n);
         i.description = json!(format!(
             "h2. Issue {n}\n* step *one*\n** nested {{{{code}}}}"
         ));
-        fake.put(i);
-    }
+        i
+    });
+    let (env, fake) = FakeJira::with_env(JiraFlavor::Datacenter, wiki).await;
     let mut with_comments = issue(6, 6);
     with_comments.description = json!("See [the dashboard|https://grafana.example.com/d/1]");
     with_comments.comments = (1..=3)
-        .map(|i| wiki_comment("Ray", &format!("wiki comment *{i}*")))
+        .map(|i| comment("Ray", json!(format!("wiki comment *{i}*"))))
         .collect();
     fake.put(with_comments);
 
-    let report = sync(&env, &fake.options()).await.expect("sync");
+    let report = sync_ok(&env, &fake).await;
     assert_eq!(report.summary.published, 6);
     assert_eq!(
         report.pages, 4,
@@ -234,7 +217,7 @@ async fn datacenter_pages_with_start_at_and_reads_wiki_markup() {
         ]
     );
 
-    let docs = latest(published(&env).await);
+    let docs = env.latest_documents().await;
     assert_eq!(docs.len(), 6);
     assert_eq!(
         docs[&doc_id("OPS-2")].body.text,
@@ -263,12 +246,10 @@ async fn datacenter_pages_with_start_at_and_reads_wiki_markup() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_429_with_retry_after_is_waited_out_then_the_sync_succeeds() {
-    let env = TestEnv::new().await;
-    let fake = FakeJira::start(JiraFlavor::Cloud).await;
-    fake.put(issue(1, 1));
-    fake.fault(Fault::Status(429, Some(1)));
+    let (env, fake) = FakeJira::with_env(JiraFlavor::Cloud, issues(1)).await;
+    fake.fault(429, Some(1));
     let started = Instant::now();
-    let report = sync(&env, &fake.options()).await.expect("sync");
+    let report = sync_ok(&env, &fake).await;
     assert!(
         started.elapsed() >= Duration::from_secs(1),
         "Retry-After was not honoured"
@@ -284,9 +265,7 @@ async fn a_429_with_retry_after_is_waited_out_then_the_sync_succeeds() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_401_names_the_credential_and_fails_the_run() {
-    let env = TestEnv::new().await;
-    let fake = FakeJira::start(JiraFlavor::Cloud).await;
-    fake.put(issue(1, 1));
+    let (env, fake) = FakeJira::with_env(JiraFlavor::Cloud, issues(1)).await;
     let err = sync(&env, &fake.options_with_token("wrong-token"))
         .await
         .expect_err("a bad token must fail the sync");
@@ -301,12 +280,7 @@ async fn a_401_names_the_credential_and_fails_the_run() {
         !msg.contains("wrong-token"),
         "the token leaked into the error"
     );
-    let state = env
-        .state()
-        .get("jira:test")
-        .await
-        .expect("state")
-        .expect("row");
+    let state = env.sync_state("jira:test").await;
     assert_eq!(state.last_run_status.as_deref(), Some("failed"));
     assert_eq!(state.watermark, None);
     assert_eq!(env.topic_messages(), 0);
@@ -314,8 +288,7 @@ async fn a_401_names_the_credential_and_fails_the_run() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_jql_reports_the_messages_jira_returns() {
-    let env = TestEnv::new().await;
-    let fake = FakeJira::start(JiraFlavor::Cloud).await;
+    let (env, fake) = FakeJira::with_env(JiraFlavor::Cloud, []).await;
     let mut cfg = fake.config();
     cfg.jql = Some("labels = BROKEN (".into());
     let mut opts = fake.options();
@@ -332,11 +305,7 @@ async fn bad_jql_reports_the_messages_jira_returns() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_issue_deleted_between_runs_is_tombstoned_after_prune() {
-    let env = TestEnv::new().await;
-    let fake = FakeJira::start(JiraFlavor::Cloud).await;
-    for n in 1..=3 {
-        fake.put(issue(n, n));
-    }
+    let (env, fake) = FakeJira::with_env(JiraFlavor::Cloud, issues(3)).await;
     let mut opts = fake.options();
     opts.prune_every = 0; // only on --prune
     assert_eq!(sync(&env, &opts).await.expect("sync").summary.published, 3);
@@ -362,7 +331,7 @@ async fn an_issue_deleted_between_runs_is_tombstoned_after_prune() {
         .filter(|l| l.jql.ends_with("ORDER BY key ASC"))
         .collect();
     assert_eq!(listing.len(), 1, "one slim listing page");
-    let docs = latest(published(&env).await);
+    let docs = env.latest_documents().await;
     assert!(docs[&doc_id("OPS-2")].deleted);
     assert!(!docs[&doc_id("OPS-1")].deleted && !docs[&doc_id("OPS-3")].deleted);
     let items = env.state().items("jira:test").await.expect("items");
@@ -375,9 +344,7 @@ async fn an_issue_deleted_between_runs_is_tombstoned_after_prune() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn prune_runs_every_nth_run() {
-    let env = TestEnv::new().await;
-    let fake = FakeJira::start(JiraFlavor::Cloud).await;
-    fake.put(issue(1, 1));
+    let (env, fake) = FakeJira::with_env(JiraFlavor::Cloud, issues(1)).await;
     let mut opts = fake.options();
     opts.prune_every = 2;
     let pruned: Vec<bool> = {
@@ -392,15 +359,9 @@ async fn prune_runs_every_nth_run() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_issues_updated_in_the_same_minute_are_both_published() {
-    let env = TestEnv::new().await;
-    let fake = FakeJira::start(JiraFlavor::Cloud).await;
-    fake.put(FakeIssue::new(
-        "OPS-1",
-        "2025-01-10T10:00:40Z",
-        "First",
-        adf("first"),
-    ));
-    let first = sync(&env, &fake.options()).await.expect("sync");
+    let issue = FakeIssue::new("OPS-1", "2025-01-10T10:00:40Z", "First", adf("first"));
+    let (env, fake) = FakeJira::with_env(JiraFlavor::Cloud, [issue]).await;
+    let first = sync_ok(&env, &fake).await;
     assert_eq!(first.summary.published, 1);
     assert_eq!(first.watermark, Some(utc("2025-01-10T10:00:40Z")));
 
@@ -413,7 +374,7 @@ async fn two_issues_updated_in_the_same_minute_are_both_published() {
         adf("second"),
     ));
     fake.take_log();
-    let second = sync(&env, &fake.options()).await.expect("sync");
+    let second = sync_ok(&env, &fake).await;
     assert_eq!((second.summary.published, second.summary.unchanged), (1, 1));
     let jql = fake
         .take_log()
@@ -424,29 +385,20 @@ async fn two_issues_updated_in_the_same_minute_are_both_published() {
     // watermark − 2 min = 09:58:40Z, written in the account's zone (UTC−5)
     // and rounded down to the minute.
     assert!(jql.contains("updated >= \"2025-01-10 04:58\""), "{jql}");
-    let docs = latest(published(&env).await);
+    let docs = env.latest_documents().await;
     assert_eq!(docs.len(), 2);
     assert_eq!(
         env.topic_messages(),
         2,
         "the first issue was published again"
     );
-    let state = env
-        .state()
-        .get("jira:test")
-        .await
-        .expect("state")
-        .expect("row");
+    let state = env.sync_state("jira:test").await;
     assert_eq!(state.watermark, Some(utc("2025-01-10T10:00:40Z")));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_interrupted_run_is_completed_by_the_next_one() {
-    let env = TestEnv::new().await;
-    let fake = FakeJira::start(JiraFlavor::Cloud).await;
-    for n in 1..=6 {
-        fake.put(issue(n, n));
-    }
+    let (env, fake) = FakeJira::with_env(JiraFlavor::Cloud, issues(6)).await;
     let held = fake.hold_search(3);
     let opts = fake.options();
     let store = env.state();
@@ -475,21 +427,16 @@ async fn an_interrupted_run_is_completed_by_the_next_one() {
             &doc_id("OPS-4")
         ]
     );
-    let state = env
-        .state()
-        .get("jira:test")
-        .await
-        .expect("state")
-        .expect("row");
+    let state = env.sync_state("jira:test").await;
     assert_eq!(
         state.watermark, None,
         "the watermark moved in an unfinished run"
     );
     assert_eq!(env.topic_messages(), 4);
 
-    let rest = sync(&env, &fake.options()).await.expect("sync");
+    let rest = sync_ok(&env, &fake).await;
     assert_eq!((rest.summary.published, rest.summary.unchanged), (2, 4));
-    let docs = latest(published(&env).await);
+    let docs = env.latest_documents().await;
     let mut ids: Vec<&String> = docs.keys().collect();
     ids.sort();
     let expected: Vec<String> = (1..=6).map(|n| doc_id(&format!("OPS-{n}"))).collect();
@@ -503,41 +450,28 @@ async fn an_interrupted_run_is_completed_by_the_next_one() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn synced_jira_issues_are_found_by_search_with_source_jira() {
-    let env = TestEnv::new().await;
-    let fake = FakeJira::start(JiraFlavor::Cloud).await;
     let fixtures = [
         ("OPS-1", "Office plants need water", "The ficus on floor three wilts when nobody waters it on Fridays."),
         ("OPS-2", "Consumer lag on the payments topic", "The payments consumer group falls behind after every deploy; partitions are rebalanced and lag grows for ten minutes."),
         ("OPS-3", "Renew the TLS certificate", "The wildcard certificate for the public site expires next month; renew it with the CA."),
     ];
-    for (i, (key, summary, body)) in fixtures.iter().enumerate() {
-        fake.put(FakeIssue::new(
-            key,
-            &format!("2025-01-10T08:0{i}:00Z"),
-            summary,
-            adf(body),
-        ));
-    }
+    let fixtures = fixtures
+        .iter()
+        .enumerate()
+        .map(|(i, (key, summary, body))| {
+            FakeIssue::new(key, &format!("2025-01-10T08:0{i}:00Z"), summary, adf(body))
+        });
+    let (env, fake) = FakeJira::with_env(JiraFlavor::Cloud, fixtures).await;
     env.write_note(
         "lag.md",
         "---\ntitle: Lag notes\n---\nConsumer lag on the payments topic, vault edition.\n",
     );
-    assert_eq!(
-        sync(&env, &fake.options())
-            .await
-            .expect("sync")
-            .summary
-            .published,
-        3
-    );
+    assert_eq!(sync_ok(&env, &fake).await.summary.published, 3);
     env.sync().await.expect("vault sync");
     let stats = env.index_until_idle().await;
     assert_eq!(stats.docs.indexed, 4);
 
-    let searcher = Searcher {
-        embedder: Arc::new(embedder()) as Arc<dyn Embedder>,
-        store: Arc::clone(&env.store),
-    };
+    let searcher = env.searcher();
     let hits = searcher
         .search("payments consumers falling behind", Some("jira".into()), 3)
         .await
@@ -569,47 +503,24 @@ async fn synced_jira_issues_are_found_by_search_with_source_jira() {
 /// summary line on stdout, and the token nowhere in the output.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tributary_sync_jira_through_the_binary() {
-    let env = TestEnv::new().await;
-    let fake = FakeJira::start(JiraFlavor::Cloud).await;
-    fake.put(issue(1, 1));
-    fake.put(issue(2, 2));
+    let (env, fake) = FakeJira::with_env(JiraFlavor::Cloud, issues(2)).await;
     let toml = format!(
         "[jira]\nbase_url = \"{}\"\nflavor = \"cloud\"\ninstance = \"test\"\nprojects = [\"OPS\"]\nemail = \"bot@example.com\"\n",
         fake.uri()
     );
     let binary = BinarySync::new(&env, "jira", &toml, "TRIBUTARY_JIRA_TOKEN", TOKEN);
-    let (stdout, _) = binary.run_ok(&["--dry-run"]).await;
-    assert!(
-        stdout.contains("jira:test (dry run): fetched 2, published 2"),
-        "{stdout}"
-    );
-    assert_eq!(env.topic_messages(), 0, "a dry run published");
-
-    let (stdout, stderr) = binary.run_ok(&[]).await;
-    assert!(
-        stdout.contains("jira:test: fetched 2, published 2, unchanged 0, tombstones 0")
-            && stdout.contains("pages 1, retries 0"),
-        "{stdout}"
-    );
-    assert!(
-        stderr.contains("\"message\":\"jira progress\""),
-        "no structured progress: {stderr}"
-    );
-    assert!(
-        !stdout.contains(TOKEN) && !stderr.contains(TOKEN),
-        "the token was printed"
-    );
-    assert_eq!(env.topic_messages(), 2);
+    let stdout = binary.dry_run_then_run_two(&env).await;
+    assert!(stdout.contains("pages 1, retries 0"), "{stdout}");
 }
 
 /// Issue 11 item 13: an issue edited while the run pages moves behind the
 /// cursor; the one after it shifts into the page already read.
-async fn an_edit_during_paging_loses_no_issue(flavor: JiraFlavor) {
-    let env = TestEnv::new().await;
-    let fake = FakeJira::start(flavor).await;
-    for n in 1..=6 {
-        fake.put(issue(n, n));
-    }
+#[rstest]
+#[case::cloud(JiraFlavor::Cloud)]
+#[case::datacenter(JiraFlavor::Datacenter)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_edit_during_paging_loses_no_issue(#[case] flavor: JiraFlavor) {
+    let (env, fake) = FakeJira::with_env(flavor, issues(6)).await;
     let opts = fake.options();
     // Answered before the second search page: OPS-1 now sorts last, so the
     // second page (offset 2) starts at OPS-4 and OPS-3 is never on a page.
@@ -618,7 +529,7 @@ async fn an_edit_during_paging_loses_no_issue(flavor: JiraFlavor) {
     edited.summary = "Issue number 1, edited".into();
     fake.edit_at_search(2, edited);
     let report = sync(&env, &opts).await.expect("sync");
-    let docs = latest(published(&env).await);
+    let docs = env.latest_documents().await;
     for n in 1..=6 {
         assert!(
             docs.contains_key(&doc_id(&format!("OPS-{n}"))),
@@ -640,26 +551,13 @@ async fn an_edit_during_paging_loses_no_issue(flavor: JiraFlavor) {
     assert_eq!(searches, 1, "one search page, no verification walk");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn cloud_an_edit_during_paging_loses_no_issue() {
-    an_edit_during_paging_loses_no_issue(JiraFlavor::Cloud).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn datacenter_an_edit_during_paging_loses_no_issue() {
-    an_edit_during_paging_loses_no_issue(JiraFlavor::Datacenter).await;
-}
-
 /// Issue 11 item 14: an issue hidden (tombstoned by a prune) and made
 /// visible again keeps its old `updated`; the next prune republishes it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_issue_visible_again_is_republished_by_the_prune() {
-    let env = TestEnv::new().await;
-    let fake = FakeJira::start(JiraFlavor::Cloud).await;
     // OPS-3 keeps the watermark far from OPS-2: no search window sees it.
-    for (n, minute) in [(1, 1), (2, 2), (3, 30)] {
-        fake.put(issue(n, minute));
-    }
+    let spread = [(1, 1), (2, 2), (3, 30)].map(|(n, minute)| issue(n, minute));
+    let (env, fake) = FakeJira::with_env(JiraFlavor::Cloud, spread).await;
     let mut opts = fake.options();
     opts.prune = true;
     assert_eq!(sync(&env, &opts).await.expect("sync").summary.published, 3);
@@ -677,7 +575,8 @@ async fn an_issue_visible_again_is_republished_by_the_prune() {
     );
     let items = env.state().items("jira:test").await.expect("items");
     assert!(!items[&doc_id("OPS-2")].deleted);
-    let docs: Vec<Document> = published(&env)
+    let docs: Vec<Document> = env
+        .published_documents()
         .await
         .into_iter()
         .filter(|d| d.id == doc_id("OPS-2"))
@@ -694,17 +593,16 @@ async fn an_issue_visible_again_is_republished_by_the_prune() {
 /// attachments keep their file names, as Cloud's ADF does.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn datacenter_mentions_are_display_names_and_attachments_keep_their_names() {
-    let env = TestEnv::new().await;
-    let fake = FakeJira::start(JiraFlavor::Datacenter).await;
-    fake.put(FakeIssue::new(
+    let lag = FakeIssue::new(
         "OPS-1",
         "2025-01-10T08:01:00Z",
         "Broker lag",
         json!("Ask [~jdoe] or [~ghost], see !lag-graph.png|thumbnail! and [^broker.log]."),
-    ));
-    let report = sync(&env, &fake.options()).await.expect("sync");
+    );
+    let (env, fake) = FakeJira::with_env(JiraFlavor::Datacenter, [lag]).await;
+    let report = sync_ok(&env, &fake).await;
     assert_eq!(report.summary.published, 1);
-    let docs = latest(published(&env).await);
+    let docs = env.latest_documents().await;
     let text = &docs[&doc_id("OPS-1")].body.text;
     assert!(
         text.contains("Ask @Jane Doe or @ghost, see lag-graph.png and broker.log."),

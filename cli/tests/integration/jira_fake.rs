@@ -4,21 +4,18 @@
 //! connector's correctness rests on (`updated >= "<literal>"`, read in the
 //! account's zone like Jira does), so tests prove what the query selects.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 use std::sync::mpsc;
-use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use base64::engine::general_purpose::STANDARD as BASE64;
-use base64::Engine as _;
 use chrono::{DateTime, FixedOffset, NaiveDateTime, TimeZone, Utc};
 use serde_json::{json, Value};
 use tributary_connectors::jira::JiraSyncOptions;
 use tributary_core::config::{JiraConfig, JiraFlavor};
-use wiremock::matchers::any;
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+use wiremock::ResponseTemplate;
 
-use crate::support::atlassian;
+use crate::support::atlassian::{self, utc};
+use crate::support::fake_http::{self, Api, Edits, FakeHttp, Faults, Incoming};
 
 pub const TOKEN: &str = "s3cr3t-jira-token";
 pub const EMAIL: &str = "bot@example.com";
@@ -50,22 +47,11 @@ impl FakeIssue {
     }
 }
 
-pub fn utc(s: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(s)
-        .expect("rfc3339")
-        .with_timezone(&Utc)
-}
-
 /// A one-paragraph ADF document.
 pub fn adf(text: &str) -> Value {
     json!({"type": "doc", "version": 1, "content": [
         {"type": "paragraph", "content": [{"type": "text", "text": text}]}
     ]})
-}
-
-pub enum Fault {
-    /// Answer the next search with this status and `Retry-After` seconds.
-    Status(u16, Option<u64>),
 }
 
 #[derive(Debug, Clone)]
@@ -78,10 +64,11 @@ pub struct Logged {
     pub page_at: Option<String>,
 }
 
-struct State {
+pub struct Jira {
     flavor: JiraFlavor,
     issues: BTreeMap<String, FakeIssue>,
-    faults: VecDeque<Fault>,
+    /// For the next searches.
+    faults: Faults,
     /// Data Center: leave `total` out, so only an empty page ends paging.
     hide_total: bool,
     /// Hold the Nth search (1-based) for a minute after signalling.
@@ -89,47 +76,12 @@ struct State {
     searches: usize,
     /// Issues written just before the search with that (1-based) number is
     /// answered: an edit while a run pages.
-    edits: Vec<(usize, FakeIssue)>,
-    log: Vec<Logged>,
+    edits: Edits<usize, FakeIssue>,
 }
 
-#[derive(Clone)]
-pub struct FakeJira {
-    pub server: Arc<MockServer>,
-    state: Arc<Mutex<State>>,
-}
+pub type FakeJira = FakeHttp<Jira>;
 
 impl FakeJira {
-    pub async fn start(flavor: JiraFlavor) -> FakeJira {
-        let server = MockServer::start().await;
-        let state = Arc::new(Mutex::new(State {
-            flavor,
-            issues: BTreeMap::new(),
-            faults: VecDeque::new(),
-            hide_total: false,
-            hold_search: None,
-            searches: 0,
-            edits: Vec::new(),
-            log: Vec::new(),
-        }));
-        Mock::given(any())
-            .respond_with(Responder(Arc::clone(&state)))
-            .mount(&server)
-            .await;
-        FakeJira {
-            server: Arc::new(server),
-            state,
-        }
-    }
-
-    fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    pub fn put(&self, issue: FakeIssue) {
-        self.lock().issues.insert(issue.key.clone(), issue);
-    }
-
     pub fn remove(&self, key: &str) {
         self.lock().issues.remove(key);
     }
@@ -141,15 +93,16 @@ impl FakeJira {
     pub fn edit_at_search(&self, n: usize, issue: FakeIssue) {
         let mut s = self.lock();
         let at = s.searches + n;
-        s.edits.push((at, issue));
+        s.edits.push(at, issue);
     }
 
     pub fn issue(&self, key: &str) -> FakeIssue {
         self.lock().issues.get(key).cloned().expect("issue exists")
     }
 
-    pub fn fault(&self, fault: Fault) {
-        self.lock().faults.push_back(fault);
+    /// Answers the next search with `status` and `Retry-After` seconds.
+    pub fn fault(&self, status: u16, retry_after: Option<u64>) {
+        self.lock().faults.push(status, retry_after);
     }
 
     pub fn hide_total(&self, hide: bool) {
@@ -167,14 +120,6 @@ impl FakeJira {
 
     pub fn release_hold(&self) {
         self.lock().hold_search = None;
-    }
-
-    pub fn take_log(&self) -> Vec<Logged> {
-        std::mem::take(&mut self.lock().log)
-    }
-
-    pub fn uri(&self) -> String {
-        self.server.uri()
     }
 
     /// The `[jira]` config a test would write, pointing at this server.
@@ -207,8 +152,6 @@ impl FakeJira {
     }
 }
 
-struct Responder(Arc<Mutex<State>>);
-
 fn zone() -> FixedOffset {
     FixedOffset::east_opt(ZONE_OFFSET_SECS).expect("offset")
 }
@@ -235,124 +178,85 @@ fn lower_bound(jql: &str) -> Option<DateTime<Utc>> {
         .map(|t| t.with_timezone(&Utc))
 }
 
-impl Respond for Responder {
-    fn respond(&self, req: &Request) -> ResponseTemplate {
-        let mut s = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        let path = req.url.path().to_owned();
-        let query: BTreeMap<String, String> = req.url.query_pairs().into_owned().collect();
-        let body: Value = req.body_json().unwrap_or(Value::Null);
-        let auth = req
-            .headers
-            .get("authorization")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_owned();
-        let expected = match s.flavor {
-            JiraFlavor::Cloud => {
-                format!("Basic {}", BASE64.encode(format!("{EMAIL}:{TOKEN}")))
-            }
-            JiraFlavor::Datacenter => format!("Bearer {TOKEN}"),
-        };
-        let api = match s.flavor {
+impl Jira {
+    fn api(&self) -> &'static str {
+        match self.flavor {
             JiraFlavor::Cloud => "/rest/api/3",
             JiraFlavor::Datacenter => "/rest/api/2",
+        }
+    }
+
+    /// The JQL and page position of a search request; `None` for any other.
+    fn search_of(&self, req: &Incoming) -> Option<(String, Option<String>)> {
+        match self.flavor {
+            JiraFlavor::Cloud if req.path == "/rest/api/3/search/jql" => Some((
+                req.body["jql"].as_str().unwrap_or("").to_owned(),
+                req.body["nextPageToken"].as_str().map(str::to_owned),
+            )),
+            JiraFlavor::Datacenter if req.path == "/rest/api/2/search" => Some((
+                req.query.get("jql").cloned().unwrap_or_default(),
+                req.query.get("startAt").cloned(),
+            )),
+            _ => None,
+        }
+    }
+
+    /// Page size and requested fields of a search.
+    fn max_and_fields(&self, req: &Incoming) -> (usize, Vec<String>) {
+        match self.flavor {
+            JiraFlavor::Cloud => (
+                req.body["maxResults"].as_u64().unwrap_or(50) as usize,
+                req.body["fields"]
+                    .as_array()
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|f| f.as_str().map(str::to_owned))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            ),
+            JiraFlavor::Datacenter => (
+                req.number("maxResults", 50),
+                req.query
+                    .get("fields")
+                    .map(|f| f.split(',').map(str::to_owned).collect())
+                    .unwrap_or_default(),
+            ),
+        }
+    }
+
+    fn comments(&self, req: &Incoming, rest: &str) -> ResponseTemplate {
+        let Some(key) = rest.strip_suffix("/comment") else {
+            return error(404, "not found");
         };
-        let is_search = path == format!("{api}/search/jql") && s.flavor == JiraFlavor::Cloud
-            || path == "/rest/api/2/search" && s.flavor == JiraFlavor::Datacenter;
-        let (jql, page_at) = if is_search {
-            match s.flavor {
-                JiraFlavor::Cloud => (
-                    body["jql"].as_str().unwrap_or("").to_owned(),
-                    body["nextPageToken"].as_str().map(str::to_owned),
-                ),
-                JiraFlavor::Datacenter => (
-                    query.get("jql").cloned().unwrap_or_default(),
-                    query.get("startAt").cloned(),
-                ),
-            }
-        } else {
-            (String::new(), None)
+        let Some(issue) = self.issues.get(key) else {
+            return error(
+                404,
+                "Issue does not exist or you do not have permission to see it.",
+            );
         };
-        s.log.push(Logged {
-            method: req.method.to_string(),
-            path: path.clone(),
-            jql: jql.clone(),
-            page_at: page_at.clone(),
-        });
-        if auth != expected {
-            return error(401, "Client must be authenticated to access this resource.");
+        let start = req.number("startAt", 0);
+        let max = req.number("maxResults", 50);
+        let (page, _) = fake_http::page(&issue.comments, start, max, Value::clone);
+        ResponseTemplate::new(200).set_body_json(json!({
+            "startAt": start, "maxResults": max, "total": issue.comments.len(), "comments": page
+        }))
+    }
+
+    fn search(&mut self, req: &Incoming, jql: &str, page_at: Option<&str>) -> ResponseTemplate {
+        self.searches += 1;
+        let now = self.searches;
+        for issue in self.edits.due(&now) {
+            self.issues.insert(issue.key.clone(), issue);
         }
-        if path == format!("{api}/myself") {
-            return ResponseTemplate::new(200)
-                .set_body_json(json!({"displayName": "Sync Bot", "timeZone": ZONE}));
-        }
-        if path == format!("{api}/user") {
-            // Data Center user lookup by name.
-            return match query.get("username").map(String::as_str) {
-                Some("jdoe") => ResponseTemplate::new(200).set_body_json(
-                    json!({"name": "jdoe", "key": "JIRAUSER10100", "displayName": "Jane Doe"}),
-                ),
-                _ => error(404, "The user named does not exist"),
-            };
-        }
-        if let Some(rest) = path.strip_prefix(&format!("{api}/issue/")) {
-            let Some(key) = rest.strip_suffix("/comment") else {
-                return error(404, "not found");
-            };
-            let Some(issue) = s.issues.get(key) else {
-                return error(
-                    404,
-                    "Issue does not exist or you do not have permission to see it.",
-                );
-            };
-            let start: usize = query
-                .get("startAt")
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(0);
-            let max: usize = query
-                .get("maxResults")
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(50);
-            let page: Vec<Value> = issue
-                .comments
-                .iter()
-                .skip(start)
-                .take(max)
-                .cloned()
-                .collect();
-            return ResponseTemplate::new(200).set_body_json(json!({
-                "startAt": start, "maxResults": max, "total": issue.comments.len(), "comments": page
-            }));
-        }
-        if !is_search {
-            // The deprecated startAt/total Cloud search among others.
-            return error(410, &format!("{path} is not served by this fake"));
-        }
-        s.searches += 1;
-        let now = s.searches;
-        let due: Vec<FakeIssue> = s
-            .edits
-            .iter()
-            .filter(|(n, _)| *n == now)
-            .map(|(_, i)| i.clone())
-            .collect();
-        s.edits.retain(|(n, _)| *n != now);
-        for issue in due {
-            s.issues.insert(issue.key.clone(), issue);
-        }
-        if let Some(fault) = s.faults.pop_front() {
-            let Fault::Status(status, retry_after) = fault;
-            let mut t = error(status, "Rate limit exceeded.");
-            if let Some(secs) = retry_after {
-                t = t.insert_header("Retry-After", secs.to_string().as_str());
-            }
+        if let Some(t) = self
+            .faults
+            .next(|status| error(status, "Rate limit exceeded."))
+        {
             return t.insert_header("X-RateLimit-Remaining", "0");
         }
-        if s.hold_search
-            .as_ref()
-            .is_some_and(|(n, _)| *n == s.searches)
-        {
-            if let Some((_, tx)) = s.hold_search.take() {
+        if self.hold_search.as_ref().is_some_and(|(n, _)| *n == now) {
+            if let Some((_, tx)) = self.hold_search.take() {
                 let _ = tx.send(());
             }
             // Never answered in time: the test kills the run meanwhile.
@@ -366,9 +270,9 @@ impl Respond for Responder {
                 "Error in the JQL Query: Expecting ')' but got the end of the query.",
             );
         }
-        let since = lower_bound(&jql);
-        let keys = key_list(&jql);
-        let mut matching: Vec<&FakeIssue> = s
+        let since = lower_bound(jql);
+        let keys = key_list(jql);
+        let mut matching: Vec<&FakeIssue> = self
             .issues
             .values()
             .filter(|i| since.is_none_or(|t| i.updated >= t))
@@ -377,64 +281,102 @@ impl Respond for Responder {
         if jql.contains("ORDER BY updated") {
             matching.sort_by(|a, b| (a.updated, &a.key).cmp(&(b.updated, &b.key)));
         }
-        let (max, fields): (usize, Vec<String>) = match s.flavor {
-            JiraFlavor::Cloud => (
-                body["maxResults"].as_u64().unwrap_or(50) as usize,
-                body["fields"]
-                    .as_array()
-                    .map(|a| {
-                        a.iter()
-                            .filter_map(|f| f.as_str().map(str::to_owned))
-                            .collect()
-                    })
-                    .unwrap_or_default(),
-            ),
-            JiraFlavor::Datacenter => (
-                query
-                    .get("maxResults")
-                    .and_then(|v| v.parse().ok())
-                    .unwrap_or(50),
-                query
-                    .get("fields")
-                    .map(|f| f.split(',').map(str::to_owned).collect())
-                    .unwrap_or_default(),
-            ),
-        };
+        let (max, fields) = self.max_and_fields(req);
         let start: usize = page_at
-            .as_deref()
             .map(|p| p.trim_start_matches("tok-"))
             .and_then(|p| p.parse().ok())
             .unwrap_or(0);
-        let issues: Vec<Value> = matching
-            .iter()
-            .skip(start)
-            .take(max)
-            .map(|i| {
-                if fields == ["key"] {
-                    json!({"id": id_of(&i.key), "key": i.key})
-                } else if fields == ["updated"] {
-                    json!({"id": id_of(&i.key), "key": i.key, "fields": {"updated": jira_time(i.updated)}})
-                } else {
-                    render(i)
-                }
-            })
-            .collect();
-        let end = start + issues.len();
-        match s.flavor {
+        let (issues, next) = fake_http::page(&matching, start, max, |i| {
+            if fields == ["key"] {
+                json!({"id": id_of(&i.key), "key": i.key})
+            } else if fields == ["updated"] {
+                json!({"id": id_of(&i.key), "key": i.key, "fields": {"updated": jira_time(i.updated)}})
+            } else {
+                render(i)
+            }
+        });
+        let out = match self.flavor {
             JiraFlavor::Cloud => {
-                let mut out = json!({"issues": issues, "isLast": end >= matching.len()});
-                if end < matching.len() {
+                let mut out = json!({"issues": issues, "isLast": next.is_none()});
+                if let Some(end) = next {
                     out["nextPageToken"] = json!(format!("tok-{end}"));
                 }
-                ResponseTemplate::new(200).set_body_json(out)
+                out
             }
             JiraFlavor::Datacenter => {
                 let mut out = json!({"startAt": start, "maxResults": max, "issues": issues});
-                if !s.hide_total {
+                if !self.hide_total {
                     out["total"] = json!(matching.len());
                 }
-                ResponseTemplate::new(200).set_body_json(out)
+                out
             }
+        };
+        ResponseTemplate::new(200).set_body_json(out)
+    }
+}
+
+impl Api for Jira {
+    type Flavor = JiraFlavor;
+    type Item = FakeIssue;
+    type Logged = Logged;
+
+    fn new(flavor: JiraFlavor) -> Jira {
+        Jira {
+            flavor,
+            issues: BTreeMap::new(),
+            faults: Faults::default(),
+            hide_total: false,
+            hold_search: None,
+            searches: 0,
+            edits: Edits::default(),
+        }
+    }
+
+    fn put(&mut self, issue: FakeIssue) {
+        self.issues.insert(issue.key.clone(), issue);
+    }
+
+    fn log_entry(&self, req: &Incoming) -> Logged {
+        let (jql, page_at) = self.search_of(req).unwrap_or_default();
+        Logged {
+            method: req.method.clone(),
+            path: req.path.clone(),
+            jql,
+            page_at,
+        }
+    }
+
+    fn expected_auth(&self) -> String {
+        fake_http::authorization(self.flavor == JiraFlavor::Cloud, EMAIL, TOKEN)
+    }
+
+    fn unauthorized(&self) -> ResponseTemplate {
+        error(401, "Client must be authenticated to access this resource.")
+    }
+
+    fn answer(&mut self, req: &Incoming) -> ResponseTemplate {
+        let api = self.api();
+        let path = req.path.as_str();
+        if path == format!("{api}/myself") {
+            return ResponseTemplate::new(200)
+                .set_body_json(json!({"displayName": "Sync Bot", "timeZone": ZONE}));
+        }
+        if path == format!("{api}/user") {
+            // Data Center user lookup by name.
+            return match req.query.get("username").map(String::as_str) {
+                Some("jdoe") => ResponseTemplate::new(200).set_body_json(
+                    json!({"name": "jdoe", "key": "JIRAUSER10100", "displayName": "Jane Doe"}),
+                ),
+                _ => error(404, "The user named does not exist"),
+            };
+        }
+        if let Some(rest) = path.strip_prefix(&format!("{api}/issue/")) {
+            return self.comments(req, rest);
+        }
+        match self.search_of(req) {
+            Some((jql, page_at)) => self.search(req, &jql, page_at.as_deref()),
+            // The deprecated startAt/total Cloud search among others.
+            None => error(410, &format!("{path} is not served by this fake")),
         }
     }
 }

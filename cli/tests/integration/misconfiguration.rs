@@ -20,9 +20,10 @@ use tributary_indexer::{build, IndexStats, Indexer, Pipeline, RunOptions};
 
 use crate::crash_recovery::index_command;
 use crate::embedder_outage::{
-    dead_letters, document, http_config, http_parts, publish, registry_count,
+    dead_letters, document, fake_env, http_config, publish, registry_count,
 };
 use crate::embedding_fake::{FakeEmbeddings, DIMENSION};
+use crate::support::wait::wait_until;
 use crate::support::{unique, TestEnv};
 
 const WAIT: Duration = Duration::from_secs(60);
@@ -90,9 +91,7 @@ fn docs(prefix: &str, n: usize) -> Vec<Document> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_indexer_refuses_to_start_on_an_unmigrated_schema() {
-    let fake = FakeEmbeddings::default();
-    let server = fake.start().await;
-    let env = TestEnv::with_embedder(http_parts(&server).await).await;
+    let (fake, server, env) = fake_env().await;
     publish(&env, &docs("bare", 5)).await;
     let before = fake.requests();
     let store = tempfile::tempdir().expect("tempdir");
@@ -123,9 +122,7 @@ async fn the_indexer_refuses_to_start_on_an_unmigrated_schema() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_registry_dropped_while_running_pauses_the_indexer_until_migrate() {
-    let fake = FakeEmbeddings::default();
-    let server = fake.start().await;
-    let env = TestEnv::with_embedder(http_parts(&server).await).await;
+    let (_fake, _server, env) = fake_env().await;
     let schema = env.config.database.schema.clone().expect("schema");
     publish(&env, &docs("before", 3)).await;
     env.index_until_idle().await;
@@ -160,9 +157,7 @@ async fn a_registry_dropped_while_running_pauses_the_indexer_until_migrate() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_role_that_may_not_write_the_registry_pauses_and_loses_nothing() {
-    let fake = FakeEmbeddings::default();
-    let server = fake.start().await;
-    let env = TestEnv::with_embedder(http_parts(&server).await).await;
+    let (_fake, _server, env) = fake_env().await;
     let schema = env.config.database.schema.clone().expect("schema");
     let role = unique("ro");
     for sql in [
@@ -220,9 +215,7 @@ async fn a_role_that_may_not_write_the_registry_pauses_and_loses_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dependency_that_recovers_before_the_probe_costs_no_attempt() {
-    let fake = FakeEmbeddings::default();
-    let server = fake.start().await;
-    let mut env = TestEnv::with_embedder(http_parts(&server).await).await;
+    let (fake, _server, mut env) = fake_env().await;
     // One healthy failure would dead-letter the document at once.
     env.config.indexer.max_attempts = 1;
     publish(&env, &docs("flap", 1)).await;
@@ -238,9 +231,7 @@ async fn a_dependency_that_recovers_before_the_probe_costs_no_attempt() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_interrupted_write_then_a_revert_leaves_the_reverted_chunks() {
-    let fake = FakeEmbeddings::default();
-    let server = fake.start().await;
-    let env = TestEnv::with_embedder(http_parts(&server).await).await;
+    let (_fake, _server, env) = fake_env().await;
     let long: String = (0..200).map(|i| format!("alpha{i} ")).collect();
     let a = document("test:revert:doc", &long);
     let b = document("test:revert:doc", "A single short paragraph.");
@@ -257,18 +248,11 @@ async fn an_interrupted_write_then_a_revert_leaves_the_reverted_chunks() {
         .expect("lock");
     publish(&env, std::slice::from_ref(&b)).await;
     let running = start(&env, env.pipeline(), false);
-    let deadline = std::time::Instant::now() + WAIT;
-    loop {
+    wait_until("version B in the store", WAIT, || async {
         let points = env.points(&b.id).await;
-        if points.len() == 1 && points[0].payload.content_hash == b.content_hash {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "version B never reached the store"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+        points.len() == 1 && points[0].payload.content_hash == b.content_hash
+    })
+    .await;
     // ...and the process dies there.
     running.task.abort();
     let _ = running.task.await;
@@ -291,9 +275,7 @@ async fn an_interrupted_write_then_a_revert_leaves_the_reverted_chunks() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn poison_in_a_batch_abandoned_during_an_outage_is_dead_lettered_once() {
-    let fake = FakeEmbeddings::default();
-    let server = fake.start().await;
-    let env = TestEnv::with_embedder(http_parts(&server).await).await;
+    let (fake, _server, env) = fake_env().await;
     let producer: FutureProducer = kafka::client_config(&env.config.kafka)
         .create()
         .expect("producer");

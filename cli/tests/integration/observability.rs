@@ -4,11 +4,11 @@
 //! way the rule expects (a dead letter arrives, the backlog drains, a
 //! connector's last success is recorded).
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 use crate::support::records::produce_raw;
+use crate::support::wait::poll_until;
 use crate::support::{process, TestEnv};
 
 const WAIT: Duration = Duration::from_secs(90);
@@ -28,25 +28,6 @@ fn value(scrape: &str, series: &str) -> Option<f64> {
     })
 }
 
-/// The indexer's endpoint address, read from its start-up log line.
-fn endpoint(child: &mut Child) -> String {
-    let stderr = child.stderr.take().expect("stderr");
-    let mut lines = BufReader::new(stderr).lines();
-    let addr = loop {
-        let line = lines
-            .next()
-            .expect("the indexer logs before exiting")
-            .expect("read log");
-        if line.contains("serving /metrics") {
-            let v: serde_json::Value = serde_json::from_str(&line).expect("JSON log line");
-            break v["addr"].as_str().expect("addr field").to_string();
-        }
-    };
-    // Keep draining so the child never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    addr
-}
-
 async fn scrape(addr: &str) -> String {
     reqwest::get(format!("http://{addr}/metrics"))
         .await
@@ -58,18 +39,15 @@ async fn scrape(addr: &str) -> String {
 
 /// Scrapes until `ok` holds for the scrape (bounded by `WAIT`).
 async fn scrape_until(addr: &str, what: &str, ok: impl Fn(&str) -> bool) -> String {
-    let deadline = Instant::now() + WAIT;
-    loop {
+    poll_until(what, WAIT, Duration::from_millis(200), || async {
         let body = scrape(addr).await;
         if ok(&body) {
-            return body;
+            Ok(body)
+        } else {
+            Err(format!("last scrape:\n{body}"))
         }
-        assert!(
-            Instant::now() < deadline,
-            "{what} never held; last scrape:\n{body}"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    })
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -90,20 +68,10 @@ async fn the_metrics_equal_what_the_runs_did() {
         .arg(env.vault.path())
         .output()
         .expect("sync");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    process::stdout_ok(&out, "sync");
 
-    let mut child = command(&env, store.path())
-        .arg("index")
-        .env("TRIBUTARY_METRICS__LISTEN", "127.0.0.1:0")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start the indexer");
-    let addr = endpoint(&mut child);
+    let mut indexer = command(&env, store.path());
+    let (mut child, addr) = process::spawn_serving(indexer.arg("index"), "serving /metrics");
 
     let body = scrape_until(&addr, "3 documents indexed and lag 0", |b| {
         value(b, r#"tributary_indexer_documents_total{outcome="indexed"}"#) == Some(3.0)
@@ -206,11 +174,6 @@ async fn the_metrics_equal_what_the_runs_did() {
         .expect("GET /readyz");
     assert!(ready.status().is_success(), "{:?}", ready.text().await);
 
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("kill");
-    assert!(status.success());
-    let exit = child.wait().expect("reap");
+    let exit = process::terminate(&mut child, WAIT).await;
     assert!(exit.success(), "SIGTERM exits 0: {exit}");
 }

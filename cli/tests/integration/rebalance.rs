@@ -9,15 +9,11 @@ use tokio_util::sync::CancellationToken;
 use tributary_core::Document;
 use tributary_indexer::RunOptions;
 
-use crate::embedder_outage::{document, http_parts, publish, registry_count};
-use crate::embedding_fake::FakeEmbeddings;
-use crate::support::TestEnv;
+use crate::embedder_outage::{document, fake_env, publish, registry_count};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_second_indexer_joining_mid_stream_shares_the_work_and_loses_nothing() {
-    let fake = FakeEmbeddings::default();
-    let server = fake.start().await;
-    let mut env = TestEnv::with_embedder(http_parts(&server).await).await;
+    let (fake, _server, mut env) = fake_env().await;
     env.config.indexer.batch_size = 8;
     // Members learn of a rebalance from heartbeat answers; the default 3 s
     // would let the first indexer finish before the second gets a partition.

@@ -3,13 +3,13 @@
 //! error, and `tributary search` prints the same through the server as it
 //! does on the store itself.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Child, Command, Output};
+use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::support::process::{command, BIN};
+use crate::support::process::{command, spawn_serving, stdout_ok, terminate, BIN};
+use crate::support::wait::poll_until;
 use crate::support::{unique, TestEnv};
 
 const WAIT: Duration = Duration::from_secs(90);
@@ -23,27 +23,10 @@ struct Serve {
 
 impl Serve {
     fn start(env: &TestEnv, store: &std::path::Path) -> Serve {
-        let mut child = command(env, store)
-            .arg("serve")
-            .env("TRIBUTARY_SERVE__LISTEN", "127.0.0.1:0")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start tributary serve");
-        let stderr = child.stderr.take().expect("stderr");
-        let mut lines = BufReader::new(stderr).lines();
-        let addr = loop {
-            let line = lines
-                .next()
-                .expect("tributary serve logs where it listens before exiting")
-                .expect("read log");
-            if line.contains("serving /search") {
-                let v: Value = serde_json::from_str(&line).expect("JSON log line");
-                break v["addr"].as_str().expect("addr field").to_string();
-            }
-        };
-        // Keep draining so the child never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
+        let mut cmd = command(env, store);
+        cmd.arg("serve")
+            .env("TRIBUTARY_SERVE__LISTEN", "127.0.0.1:0");
+        let (child, addr) = spawn_serving(&mut cmd, "serving /search");
         Serve { child, addr }
     }
 
@@ -52,22 +35,18 @@ impl Serve {
     }
 
     /// SIGTERM, then it must exit 0 within the bound.
-    fn stop(mut self) {
-        let status = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .expect("kill");
-        assert!(status.success());
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let exit = loop {
-            if let Some(exit) = self.child.try_wait().expect("wait") {
-                break exit;
-            }
-            assert!(Instant::now() < deadline, "serve ignored SIGTERM for 30 s");
-            std::thread::sleep(Duration::from_millis(50));
-        };
+    async fn stop(mut self) {
+        let exit = terminate(&mut self.child, Duration::from_secs(30)).await;
         assert!(exit.success(), "serve exited with {exit} on SIGTERM");
     }
+}
+
+/// A test's environment, a store directory and `tributary serve` on both.
+async fn serving() -> (TestEnv, tempfile::TempDir, Serve) {
+    let env = TestEnv::new().await;
+    let store = tempfile::tempdir().expect("tempdir");
+    let serve = Serve::start(&env, store.path());
+    (env, store, serve)
 }
 
 impl Drop for Serve {
@@ -88,8 +67,7 @@ async fn search_until(
     found: impl Fn(&Value) -> bool,
 ) -> Value {
     let http = reqwest::Client::new();
-    let deadline = Instant::now() + WAIT;
-    loop {
+    poll_until(what, WAIT, Duration::from_millis(100), || async {
         let response = http
             .post(serve.url("/search"))
             .json(&body)
@@ -105,24 +83,19 @@ async fn search_until(
                 .iter()
                 .find(|hit| found(hit))
             {
-                return hit.clone();
+                return Ok(hit.clone());
             }
         } else {
             assert_eq!(status, 503, "only 'starting' may be waited out: {answer}");
         }
-        assert!(
-            Instant::now() < deadline,
-            "{what} never found; last answer: {answer}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+        Err(format!("last answer: {answer}"))
+    })
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn search_over_http_finds_a_document_published_while_serving() {
-    let env = TestEnv::new().await;
-    let store = tempfile::tempdir().expect("tempdir");
-    let serve = Serve::start(&env, store.path());
+    let (env, _store, serve) = serving().await;
 
     env.write_note(
         "lag.md",
@@ -156,11 +129,9 @@ async fn search_over_http_finds_a_document_published_while_serving() {
         &format!("# Fresh note\n\nThe {word} appears only in this note."),
     );
     env.sync().await.expect("sync");
-    let deadline = Instant::now() + WAIT;
-    let answer = loop {
-        let response = reqwest::get(serve.url(&format!("/search?q={word}&source=vault&limit=10")))
-            .await
-            .expect("GET /search");
+    let url = serve.url(&format!("/search?q={word}&source=vault&limit=10"));
+    let answer = poll_until("the new note", WAIT, Duration::from_millis(100), || async {
+        let response = reqwest::get(&url).await.expect("GET /search");
         assert!(
             response.status().is_success(),
             "{:?}",
@@ -172,14 +143,12 @@ async fn search_over_http_finds_a_document_published_while_serving() {
             .iter()
             .any(|hit| hit["id"] == TestEnv::doc_id("new.md"))
         {
-            break answer;
+            Ok(answer)
+        } else {
+            Err(format!("last answer: {answer}"))
         }
-        assert!(
-            Instant::now() < deadline,
-            "the new note never found: {answer}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    })
+    .await;
     assert_eq!(answer["query"], word.as_str());
     let hits = answer["hits"].as_array().expect("hits");
     assert_eq!(hits.len(), 2, "one hit per document: {answer}");
@@ -200,16 +169,15 @@ async fn search_over_http_finds_a_document_published_while_serving() {
         "{:?}",
         response.text().await
     );
-    let deadline = Instant::now() + WAIT;
-    loop {
+    poll_until("ready", WAIT, Duration::from_millis(200), || async {
         let response = reqwest::get(serve.url("/readyz")).await.expect("/readyz");
         if response.status().is_success() {
-            break;
+            Ok(())
+        } else {
+            Err(response.text().await.expect("body"))
         }
-        let why = response.text().await.expect("body");
-        assert!(Instant::now() < deadline, "never ready: {why}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    })
+    .await;
     let metrics = reqwest::get(serve.url("/metrics"))
         .await
         .expect("GET /metrics")
@@ -226,14 +194,12 @@ async fn search_over_http_finds_a_document_published_while_serving() {
             && !l.ends_with(" 0")),
         "{metrics}"
     );
-    serve.stop();
+    serve.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_search_api_refuses_bad_input_with_a_json_error() {
-    let env = TestEnv::new().await;
-    let store = tempfile::tempdir().expect("tempdir");
-    let serve = Serve::start(&env, store.path());
+    let (_env, _store, serve) = serving().await;
     let http = reqwest::Client::new();
 
     let gets = [
@@ -284,7 +250,7 @@ async fn the_search_api_refuses_bad_input_with_a_json_error() {
     }
     let response = http.put(serve.url("/search")).send().await.expect("PUT");
     check_refusal(response, 405, "takes GET", "PUT /search").await;
-    serve.stop();
+    serve.stop().await;
 }
 
 async fn check_refusal(response: reqwest::Response, status: u16, needle: &str, what: &str) {
@@ -312,25 +278,13 @@ fn search(env: &TestEnv, store: &std::path::Path, listen: &str, args: &[&str]) -
         .expect("run tributary search")
 }
 
-fn stdout_of(out: &Output, what: &str) -> String {
-    assert!(
-        out.status.success(),
-        "{what}: {}\nstderr: {}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).to_string()
-}
-
 fn through_server(out: &Output) -> bool {
     String::from_utf8_lossy(&out.stderr).contains("searching through tributary serve")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tributary_search_prints_the_same_through_serve_as_on_the_store() {
-    let env = TestEnv::new().await;
-    let store = tempfile::tempdir().expect("tempdir");
-    let serve = Serve::start(&env, store.path());
+    let (env, store, serve) = serving().await;
     env.write_note(
         "failover.md",
         "# PostgreSQL failover\n\nPromote the replica with pg_ctl promote, then repoint the service.",
@@ -367,7 +321,7 @@ async fn tributary_search_prints_the_same_through_serve_as_on_the_store() {
             through_server(&out),
             "{args:?} did not use the running server"
         );
-        served.push(stdout_of(&out, "search through serve"));
+        served.push(stdout_ok(&out, "search through serve"));
     }
     assert!(
         served[0].starts_with("3 hits for \"database failover\"\n"),
@@ -382,11 +336,11 @@ async fn tributary_search_prints_the_same_through_serve_as_on_the_store() {
     );
 
     // Nothing listens there any more: the store itself, same words.
-    serve.stop();
+    serve.stop().await;
     for (args, expected) in queries.into_iter().zip(served) {
         let out = search(&env, store.path(), &listen, args);
         assert!(!through_server(&out), "{args:?} still went to a server");
-        assert_eq!(stdout_of(&out, "search on the store"), expected, "{args:?}");
+        assert_eq!(stdout_ok(&out, "search on the store"), expected, "{args:?}");
     }
 }
 

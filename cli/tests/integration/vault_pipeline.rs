@@ -1,20 +1,17 @@
 //! The walking skeleton, end to end: vault → Kafka → indexer → Qdrant Edge.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
 use std::time::Duration;
 
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::message::{Headers, Message};
 use tokio_util::sync::CancellationToken;
 use tributary_core::{kafka, Document};
-use tributary_indexer::embed::Embedder;
-use tributary_indexer::search::Searcher;
 use tributary_indexer::store::point_id;
 
 use crate::support::records::produce_raw;
-use crate::support::wait::count_reaches_while_running;
-use crate::support::{embedder, TestEnv};
+use crate::support::wait::kill_once_count_reaches;
+use crate::support::TestEnv;
 
 fn paragraphs(topic: &str, n: usize) -> String {
     (0..n)
@@ -30,13 +27,6 @@ fn paragraphs(topic: &str, n: usize) -> String {
 
 fn note(title: &str, body: &str) -> String {
     format!("---\ntitle: {title}\ntags: [test]\n---\n{body}\n")
-}
-
-async fn searcher(env: &TestEnv) -> Searcher {
-    Searcher {
-        embedder: Arc::new(embedder()) as Arc<dyn Embedder>,
-        store: Arc::clone(&env.store),
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -66,8 +56,8 @@ async fn a_note_written_is_found_by_search() {
     let stats = env.index_until_idle().await;
     assert_eq!(stats.docs.indexed, 3);
 
-    let hits = searcher(&env)
-        .await
+    let hits = env
+        .searcher()
         .search(
             "kafka broker ran out of disk space",
             Some("vault".into()),
@@ -88,8 +78,8 @@ async fn a_note_written_is_found_by_search() {
         hits[0].snippet
     );
     // The source filter really filters.
-    let none = searcher(&env)
-        .await
+    let none = env
+        .searcher()
         .search("kafka broker", Some("jira".into()), 3)
         .await
         .expect("search");
@@ -188,20 +178,14 @@ async fn the_indexer_killed_mid_stream_and_restarted_ends_exact() {
 
     let task = env.spawn_indexer(CancellationToken::new());
     // Wait (bounded) for real progress, then kill the task mid-stream.
-    count_reaches_while_running(
+    kill_once_count_reaches(
         &env.pool,
         "SELECT count(*) FROM documents",
         3,
-        &task,
+        task,
         Duration::from_secs(180),
     )
     .await;
-    task.abort();
-    let aborted = task.await;
-    assert!(
-        aborted.is_err_and(|e| e.is_cancelled()),
-        "task should have been killed mid-stream"
-    );
     let partial = env.store.count(None).await.expect("count");
 
     env.index_until_idle().await;
@@ -263,12 +247,7 @@ async fn an_unreachable_broker_fails_the_sync_and_keeps_the_watermark() {
     let mut env = TestEnv::new().await;
     env.write_note("a.md", &note("A", "first version"));
     env.sync().await.expect("sync");
-    let before = env
-        .state()
-        .get("vault:test")
-        .await
-        .expect("state")
-        .expect("row");
+    let before = env.sync_state("vault:test").await;
     assert!(before.watermark.is_some());
 
     env.write_note("a.md", &note("A", "second version, never published"));
@@ -284,12 +263,7 @@ async fn an_unreachable_broker_fails_the_sync_and_keeps_the_watermark() {
         "unclear error: {msg}"
     );
 
-    let after = env
-        .state()
-        .get("vault:test")
-        .await
-        .expect("state")
-        .expect("row");
+    let after = env.sync_state("vault:test").await;
     assert_eq!(
         after.watermark, before.watermark,
         "watermark moved without an ack"

@@ -4,34 +4,17 @@
 //! version published exactly once; SIGTERM stops the watch cleanly.
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 use tributary_connectors::vault::{self, VaultSyncOptions, WatchError, WatchOptions};
 use tributary_core::Document;
 
-use crate::support::process::{sigterm, wait_exit};
+use crate::support::process::{self, sigterm, wait_exit};
+use crate::support::wait::{poll_until, wait_until};
 use crate::support::TestEnv;
-
-/// Polls `check` until it holds or `limit` passes (then fails, saying what).
-async fn wait_until<F, Fut>(what: &str, limit: Duration, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = Instant::now() + limit;
-    while !check().await {
-        assert!(
-            Instant::now() < deadline,
-            "timed out after {limit:?} waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
 
 struct Watching {
     cancel: CancellationToken,
@@ -313,22 +296,25 @@ async fn a_burst_of_writes_ends_with_every_final_version_published_once() {
     )
     .await;
     // Recorded ≠ final: wait until every note's final text is on the topic.
-    let deadline = Instant::now() + Duration::from_secs(120);
-    let docs = loop {
-        let docs = env.published_documents().await;
-        let finals = docs
-            .iter()
-            .filter(|d| d.body.text.starts_with("Final"))
-            .count();
-        if finals >= NOTES {
-            break docs;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "only {finals} final versions after 120 s"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
+    let every = Duration::from_millis(200);
+    let docs = poll_until(
+        "every final version",
+        Duration::from_secs(120),
+        every,
+        || async {
+            let docs = env.published_documents().await;
+            let finals = docs
+                .iter()
+                .filter(|d| d.body.text.starts_with("Final"))
+                .count();
+            if finals >= NOTES {
+                Ok(docs)
+            } else {
+                Err(format!("only {finals} final versions"))
+            }
+        },
+    )
+    .await;
     watching.stop().await;
     let mut finals: HashMap<String, usize> = HashMap::new();
     for doc in &docs {
@@ -358,21 +344,10 @@ async fn a_burst_of_writes_ends_with_every_final_version_published_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_binary_watches_until_sigterm_and_exits_cleanly() {
     let env = TestEnv::new().await;
-    let schema = env.config.database.schema.clone().expect("schema");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tributary"))
-        .args(["sync", "vault", "--watch", "--instance", "test", "--path"])
-        .arg(env.vault.path())
-        .env("TRIBUTARY_KAFKA__TOPIC", &env.config.kafka.topic)
-        .env("TRIBUTARY_DATABASE__SCHEMA", &schema)
-        .env("TRIBUTARY_LOG_FORMAT", "json")
-        .env("TRIBUTARY_METRICS__LISTEN", "127.0.0.1:0")
-        .env("RUST_LOG", "info")
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("spawn");
-    let stderr = child.stderr.take().expect("stderr");
-    let mut lines = BufReader::new(stderr).lines();
+    let mut cmd = process::command(&env, &env.config.store.path);
+    cmd.args(["sync", "vault", "--watch", "--instance", "test", "--path"])
+        .arg(env.vault.path());
+    let (mut child, mut lines) = process::spawn_logging(&mut cmd);
     // The first run finished: the watcher is in place.
     let ready = lines
         .by_ref()

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use tributary_connectors::atlassian::{Auth, RetryPolicy};
 use tributary_core::secret::SecretString;
 
@@ -21,6 +22,13 @@ pub fn auth(cloud: bool, email: &str, token: &str, token_var: &str) -> Auth {
     }
 }
 
+/// An RFC 3339 time, as the fakes' fixtures write them.
+pub fn utc(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s)
+        .expect("rfc3339")
+        .with_timezone(&Utc)
+}
+
 /// Retries in milliseconds, `Retry-After` honoured up to 5 s.
 pub fn quick_retry() -> RetryPolicy {
     RetryPolicy {
@@ -34,6 +42,8 @@ pub fn quick_retry() -> RetryPolicy {
 /// `tributary sync <product> --config FILE` through the binary, on a test's
 /// topic and schema, the token only in the environment, logging JSON.
 pub struct BinarySync {
+    product: String,
+    token: String,
     args: Vec<String>,
     envs: Vec<(String, String)>,
     _dir: tempfile::TempDir,
@@ -53,6 +63,8 @@ impl BinarySync {
         std::fs::write(&config, toml).expect("write config");
         let schema = env.config.database.schema.clone().expect("schema");
         BinarySync {
+            product: product.into(),
+            token: token.into(),
             args: vec![
                 "sync".into(),
                 product.into(),
@@ -88,5 +100,36 @@ impl BinarySync {
         let stderr = String::from_utf8_lossy(&out.stderr).to_string();
         assert!(out.status.success(), "{stdout}\n{stderr}");
         (stdout, stderr)
+    }
+
+    /// A dry run of the site's two documents publishes none; then a real
+    /// run publishes both, reports them on stdout and its progress as JSON
+    /// logs, and prints the token nowhere. The real run's stdout.
+    pub async fn dry_run_then_run_two(&self, env: &super::TestEnv) -> String {
+        let connector = format!("{}:test", self.product);
+        let (stdout, _) = self.run_ok(&["--dry-run"]).await;
+        assert!(
+            stdout.contains(&format!("{connector} (dry run): fetched 2, published 2")),
+            "{stdout}"
+        );
+        assert_eq!(env.topic_messages(), 0, "a dry run published");
+
+        let (stdout, stderr) = self.run_ok(&[]).await;
+        assert!(
+            stdout.contains(&format!(
+                "{connector}: fetched 2, published 2, unchanged 0, tombstones 0"
+            )),
+            "{stdout}"
+        );
+        assert!(
+            stderr.contains(&format!("\"message\":\"{} progress\"", self.product)),
+            "no structured progress: {stderr}"
+        );
+        assert!(
+            !stdout.contains(&self.token) && !stderr.contains(&self.token),
+            "the token was printed"
+        );
+        assert_eq!(env.topic_messages(), 2);
+        stdout
     }
 }

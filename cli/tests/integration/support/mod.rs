@@ -1,23 +1,28 @@
 //! The integration tests' support library: an isolated slice of the real
 //! stack per test (`TestEnv`, here), raw Kafka records (`records`), the
-//! binary as a child process (`process`), bounded waits (`wait`).
+//! binary as a child process (`process`), bounded waits (`wait`), the
+//! Atlassian fakes' server (`fake_http`) and their credentials (`atlassian`).
 
 pub mod atlassian;
+pub mod fake_http;
 pub mod process;
 pub mod records;
 pub mod wait;
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use tempfile::TempDir;
 use tokio_util::sync::CancellationToken;
+use tributary_connectors::state::SyncState;
 use tributary_connectors::vault::{self, VaultSyncOptions};
 use tributary_connectors::{SyncStateStore, SyncSummary};
 use tributary_core::{db, kafka, Config};
 use tributary_indexer::chunk::{chunk_markdown, ChunkerConfig};
-use tributary_indexer::embed::OnnxEmbedder;
+use tributary_indexer::embed::{Embedder, OnnxEmbedder};
+use tributary_indexer::search::Searcher;
 use tributary_indexer::store::{StoredPoint, VectorStore};
 use tributary_indexer::{build, IndexStats, Indexer, Pipeline, RunOptions};
 
@@ -120,6 +125,16 @@ impl TestEnv {
         SyncStateStore::new(self.pool.clone())
     }
 
+    /// The recorded state of one connector (`kind:instance`), which must
+    /// have run.
+    pub async fn sync_state(&self, connector_id: &str) -> SyncState {
+        self.state()
+            .get(connector_id)
+            .await
+            .expect("state")
+            .expect("row")
+    }
+
     pub async fn sync(&self) -> Result<SyncSummary, tributary_connectors::vault::VaultSyncError> {
         let opts = VaultSyncOptions {
             root: self.vault.path().to_path_buf(),
@@ -178,6 +193,14 @@ impl TestEnv {
             )
             .await
             .expect("indexer runs")
+    }
+
+    /// Searches the test's store with the default model.
+    pub fn searcher(&self) -> Searcher {
+        Searcher {
+            embedder: Arc::new(embedder()) as Arc<dyn Embedder>,
+            store: Arc::clone(&self.store),
+        }
     }
 
     pub async fn points(&self, doc_id: &str) -> Vec<StoredPoint> {
@@ -260,6 +283,18 @@ impl TestEnv {
             );
         }
         docs
+    }
+
+    /// The newest version of each document on the test's topic, by id.
+    pub async fn latest_documents(&self) -> HashMap<String, tributary_core::Document> {
+        let mut out: HashMap<String, tributary_core::Document> = HashMap::new();
+        for d in self.published_documents().await {
+            let newer = out.get(&d.id).is_none_or(|o| o.updated_at <= d.updated_at);
+            if newer {
+                out.insert(d.id.clone(), d);
+            }
+        }
+        out
     }
 
     /// Sum of the high watermarks of the documents topic: messages ever written.

@@ -4,6 +4,32 @@
 use std::future::Future;
 use std::time::Duration;
 
+/// Polls `check` every `every` until it gives a value; after `limit`,
+/// panics naming `what` and what `check` last saw (its `Err`).
+pub async fn poll_until<T, F, Fut>(what: &str, limit: Duration, every: Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, String>>,
+{
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        let last = match check().await {
+            Ok(value) => return value,
+            Err(last) => last,
+        };
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{what}: not reached within {limit:?}{}",
+            if last.is_empty() {
+                String::new()
+            } else {
+                format!("; {last}")
+            }
+        );
+        tokio::time::sleep(every).await;
+    }
+}
+
 /// Polls `check` every 20 ms until it returns true; panics naming `what`
 /// after `limit`.
 pub async fn wait_until<F, Fut>(what: &str, limit: Duration, mut check: F)
@@ -11,26 +37,20 @@ where
     F: FnMut() -> Fut,
     Fut: Future<Output = bool>,
 {
-    let deadline = tokio::time::Instant::now() + limit;
-    loop {
-        if check().await {
-            return;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{what}: not reached within {limit:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    poll_until(what, limit, Duration::from_millis(20), || {
+        let holds = check();
+        async move { holds.await.then_some(()).ok_or_else(String::new) }
+    })
+    .await
 }
 
 /// Waits until the count `sql` returns reaches `at_least` while `task` is
-/// still running: real progress, with the task still there to interrupt.
-pub async fn count_reaches_while_running<T>(
+/// still running (real progress), then kills the task there.
+pub async fn kill_once_count_reaches<T>(
     pool: &sqlx::PgPool,
     sql: &str,
     at_least: i64,
-    task: &tokio::task::JoinHandle<T>,
+    task: tokio::task::JoinHandle<T>,
     limit: Duration,
 ) {
     wait_until(sql, limit, || async {
@@ -45,4 +65,10 @@ pub async fn count_reaches_while_running<T>(
         count >= at_least
     })
     .await;
+    task.abort();
+    let aborted = task.await;
+    assert!(
+        aborted.is_err_and(|e| e.is_cancelled()),
+        "task should have been killed mid-stream"
+    );
 }
