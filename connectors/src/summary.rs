@@ -54,8 +54,9 @@ impl SyncSummary {
 
 impl SyncSummary {
     /// The one "finished" log line of a run, its counts as fields; `what`
-    /// names the run (`sync`, `watch sync`).
-    pub fn log_finished(&self, what: &str) {
+    /// names the run (`sync`, `watch sync`); `report`: the whole report as
+    /// JSON, where the source has more to say than the counts.
+    pub fn log_finished(&self, what: &str, report: Option<&str>) {
         tracing::info!(
             connector = %self.connector_id,
             scanned = self.scanned,
@@ -66,8 +67,24 @@ impl SyncSummary {
             failed = self.failed,
             dry_run = self.dry_run,
             duration_ms = self.duration.as_millis() as u64,
+            report,
             "{what} finished"
         );
+    }
+
+    /// A report's summary line: the counts (`scanned` named as the source
+    /// names it), then the source's own numbers, then the duration.
+    pub fn write_line(
+        &self,
+        f: &mut fmt::Formatter<'_>,
+        scanned: &str,
+        numbers: &[(&str, u64)],
+    ) -> fmt::Result {
+        self.write_counts(f, scanned)?;
+        for (name, value) in numbers {
+            write!(f, ", {name} {value}")?;
+        }
+        write!(f, " in {:.1}s", self.duration.as_secs_f64())
     }
 }
 
@@ -75,12 +92,17 @@ impl SyncSummary {
 pub trait RunReport: Serialize + fmt::Display {
     fn summary(&self) -> &SyncSummary;
 
-    /// The source's own numbers and warnings, logged after the summary's
-    /// "sync finished" line.
-    fn log_details(&self) {}
+    /// Whether "sync finished" carries the whole report as JSON (the
+    /// source has numbers beyond the summary's).
+    const DETAILED: bool = true;
+
+    /// What an operator should look at, logged after "sync finished".
+    fn log_warnings(&self) {}
 }
 
 impl RunReport for SyncSummary {
+    const DETAILED: bool = false;
+
     fn summary(&self) -> &SyncSummary {
         self
     }
@@ -103,7 +125,6 @@ pub type ProgressFn = dyn Fn(SyncProgress) + Send + Sync;
 
 impl fmt::Display for SyncSummary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.write_counts(f, "scanned")?;
-        write!(f, " in {:.1}s", self.duration.as_secs_f64())
+        self.write_line(f, "scanned", &[])
     }
 }

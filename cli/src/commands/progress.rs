@@ -6,6 +6,8 @@ use std::io::{IsTerminal, Write};
 use tributary_connectors::SyncProgress;
 use tributary_indexer::IndexStats;
 
+/// Copy: the run's progress callback holds its own copy.
+#[derive(Clone, Copy)]
 pub struct LiveProgress {
     tty: bool,
     /// `jira`, `confluence`: the counter's prefix and the log message's.

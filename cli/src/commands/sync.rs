@@ -11,8 +11,9 @@ use tracing::Instrument;
 use tributary_connectors::atlassian::resolve_credentials;
 use tributary_connectors::confluence::{self, ConfluenceSyncError, ConfluenceSyncOptions};
 use tributary_connectors::jira::{self, JiraSyncOptions};
+use tributary_connectors::sync::RunTarget;
 use tributary_connectors::vault::{self, VaultSyncOptions, WatchOptions};
-use tributary_connectors::{ProgressFn, RunReport, SyncStateStore, SyncSummary};
+use tributary_connectors::{RunReport, SyncStateStore, SyncSummary};
 use tributary_core::config::{ConfluenceConfig, ConfluenceFlavor, JiraConfig, JiraFlavor};
 use tributary_core::Config;
 
@@ -25,8 +26,8 @@ pub async fn run(config: &Config, cmd: SyncCommand) -> anyhow::Result<ExitCode> 
         SyncCommand::Jira(args) => {
             let opts = jira_options(&config.jira, &args.run)?;
             let live = LiveProgress::new(jira::KIND, "issues", "pages");
-            sync_atlassian(config, &args.run, live, async |store, progress| {
-                let report = jira::sync(&opts, &config.kafka, store, progress).await?;
+            sync_atlassian(config, &args.run, live, async |to| {
+                let report = jira::sync(&opts, to).await?;
                 Ok((report, None))
             })
             .await
@@ -34,8 +35,8 @@ pub async fn run(config: &Config, cmd: SyncCommand) -> anyhow::Result<ExitCode> 
         SyncCommand::Confluence(args) => {
             let opts = confluence_options(&config.confluence, &args.run)?;
             let live = LiveProgress::new(confluence::KIND, "pages", "requests");
-            sync_atlassian(config, &args.run, live, async |store, progress| {
-                match confluence::sync(&opts, &config.kafka, store, progress).await {
+            sync_atlassian(config, &args.run, live, async |to| {
+                match confluence::sync(&opts, to).await {
                     Ok(report) => Ok((report, None)),
                     // Some spaces failed: the others were synced; the
                     // report says what was done, then the run fails.
@@ -92,9 +93,15 @@ async fn watch_vault(
         rescan_every: Duration::from_secs(config.vault.rescan_secs.max(1)),
     };
     let shutdown = tributary_core::shutdown::on_signal();
-    vault::watch(&watch, &config.kafka, store, shutdown, &|_: &SyncSummary| {})
-        .instrument(tracing::info_span!("connector_watch", kind = vault::KIND))
-        .await?;
+    vault::watch(
+        &watch,
+        &config.kafka,
+        store,
+        shutdown,
+        &|_: &SyncSummary| {},
+    )
+    .instrument(tracing::info_span!("connector_watch", kind = vault::KIND))
+    .await?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -128,11 +135,16 @@ async fn sync_atlassian<R: RunReport>(
     config: &Config,
     args: &AtlassianArgs,
     live: LiveProgress,
-    sync: impl AsyncFnOnce(&SyncStateStore, &ProgressFn) -> anyhow::Result<(R, Option<String>)>,
+    sync: impl AsyncFnOnce(&RunTarget<'_>) -> anyhow::Result<(R, Option<String>)>,
 ) -> anyhow::Result<ExitCode> {
     let store = SyncStateStore::new(super::connect_db(config).await?);
-    let progress = |p| live.update(p);
-    let result = sync(&store, &progress)
+    let progress = move |p| live.update(p);
+    let target = RunTarget {
+        kafka: &config.kafka,
+        store: &store,
+        progress: &progress,
+    };
+    let result = sync(&target)
         .instrument(tracing::info_span!("connector_run", kind = live.source()))
         .await;
     live.finish();
@@ -151,7 +163,11 @@ async fn sync_atlassian<R: RunReport>(
 /// the indexer's outcome gauges read them: a CronJob exits before anyone
 /// could scrape it), the "sync finished" log line, the report on stdout
 /// (one JSON object for scripts, else the text).
-async fn finish<R: RunReport>(store: &SyncStateStore, report: &R, json: bool) -> anyhow::Result<()> {
+async fn finish<R: RunReport>(
+    store: &SyncStateStore,
+    report: &R,
+    json: bool,
+) -> anyhow::Result<()> {
     let summary = report.summary();
     if !summary.dry_run {
         store
@@ -159,10 +175,11 @@ async fn finish<R: RunReport>(store: &SyncStateStore, report: &R, json: bool) ->
             .await
             .context("recording the run's summary in connector_runs")?;
     }
-    summary.log_finished("sync");
-    report.log_details();
+    let as_json = serde_json::to_string(report)?;
+    summary.log_finished("sync", R::DETAILED.then_some(as_json.as_str()));
+    report.log_warnings();
     if json {
-        println!("{}", serde_json::to_string(report)?);
+        println!("{as_json}");
     } else {
         println!("{report}");
     }

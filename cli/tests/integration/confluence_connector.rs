@@ -25,7 +25,7 @@ async fn sync(
     env: &TestEnv,
     opts: &ConfluenceSyncOptions,
 ) -> Result<ConfluenceSyncReport, ConfluenceSyncError> {
-    confluence::sync(opts, &env.config.kafka, &env.state(), &|_| {}).await
+    confluence::sync(opts, &env.target(&env.state())).await
 }
 
 /// A sync with the fake's own options, which must succeed.
@@ -238,7 +238,7 @@ async fn pages_trashed_or_moved_out_of_scope_are_tombstoned_after_prune() {
     assert!(!report.pruned);
 
     let mut opts = fake.options();
-    opts.prune = true;
+    opts.run.prune = true;
     let report = sync(&env, &opts).await.expect("prune");
     assert!(report.pruned);
     assert_eq!(report.summary.tombstones, 2, "{report}");
@@ -259,7 +259,7 @@ async fn pages_trashed_or_moved_out_of_scope_are_tombstoned_after_prune() {
 async fn a_page_edited_in_the_watermark_minute_is_not_missed() {
     let (env, fake) = FakeConfluence::with_env(ConfluenceFlavor::Cloud, []).await;
     let mut cfg = fake.config();
-    cfg.overlap_secs = 0; // only the minute rounding stands between us and a miss
+    cfg.site.overlap_secs = 0; // only the minute rounding stands between us and a miss
     let opts = fake.options_for(cfg);
     fake.put(FakePage::new(
         1,
@@ -486,7 +486,7 @@ fn edited(mut page: FakePage, version: u64, when: &str) -> FakePage {
 async fn changes_during_paging_lose_no_page(#[case] flavor: ConfluenceFlavor) {
     let (env, fake) = FakeConfluence::with_env(flavor, fillers(6)).await;
     let mut cfg = fake.config();
-    cfg.overlap_secs = 0;
+    cfg.site.overlap_secs = 0;
     cfg.include_blogposts = false;
     let opts = fake.options_for(cfg);
     // First sync: page 1 is trashed before the second listing page, so the
@@ -538,7 +538,7 @@ async fn a_page_restored_from_the_trash_is_republished_by_the_prune() {
     let spread = [(1, 1), (2, 2), (3, 30)].map(|(n, minute)| filler(n, minute));
     let (env, fake) = FakeConfluence::with_env(ConfluenceFlavor::Datacenter, spread).await;
     let mut opts = fake.options();
-    opts.prune = true;
+    opts.run.prune = true;
     assert_eq!(sync(&env, &opts).await.expect("sync").summary.published, 3);
     let mut trashed = fake.page(2);
     trashed.status = "trashed".into();
@@ -581,7 +581,7 @@ async fn renames_moves_and_label_edits_renew_breadcrumbs_and_labels() {
     let tree = [home, runbooks, lag, deep, filler(5, 30)];
     let (env, fake) = FakeConfluence::with_env(ConfluenceFlavor::Cloud, tree).await;
     let mut opts = fake.options();
-    opts.prune_every = 0;
+    opts.run.prune_every = 0;
     sync(&env, &opts).await.expect("first sync");
     assert_eq!(
         env.latest_documents().await[&doc_id(4)].title,
@@ -612,7 +612,7 @@ async fn renames_moves_and_label_edits_renew_breadcrumbs_and_labels() {
         quiet.summary.published, 0,
         "nothing bumped a version: {quiet}"
     );
-    opts.prune = true;
+    opts.run.prune = true;
     let report = sync(&env, &opts).await.expect("prune");
     let docs = env.latest_documents().await;
     assert_eq!(docs[&doc_id(3)].title, "Home > Lag", "{report}");

@@ -11,14 +11,14 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde_json::{json, Value};
 use tributary_connectors::confluence::ConfluenceSyncOptions;
-use tributary_core::config::{ConfluenceConfig, ConfluenceFlavor};
+use tributary_core::config::{AtlassianSite, ConfluenceConfig, ConfluenceFlavor};
 use wiremock::ResponseTemplate;
 
 use crate::support::atlassian::{self, utc};
 use crate::support::fake_http::{self, Api, Edits, FakeHttp, Faults, Incoming};
 
 pub const TOKEN: &str = "s3cr3t-confluence-token";
-pub const EMAIL: &str = "bot@example.com";
+pub use crate::support::atlassian::EMAIL;
 
 #[derive(Debug, Clone)]
 pub struct FakePage {
@@ -118,14 +118,14 @@ impl FakeConfluence {
     pub fn config(&self) -> ConfluenceConfig {
         let flavor = self.lock().flavor;
         ConfluenceConfig {
-            base_url: Some(self.uri()),
+            site: AtlassianSite {
+                time_zone: Some("UTC".into()),
+                ..atlassian::site(self.uri())
+            },
             flavor,
-            instance: "test".into(),
             spaces: vec!["ENG".into()],
             page_size: 2,
             listing_page_size: 2,
-            email: Some(EMAIL.into()),
-            time_zone: Some("UTC".into()),
             ..ConfluenceConfig::default()
         }
     }

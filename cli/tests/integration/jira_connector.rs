@@ -15,7 +15,7 @@ use crate::support::atlassian::{utc, BinarySync};
 use crate::support::TestEnv;
 
 async fn sync(env: &TestEnv, opts: &JiraSyncOptions) -> Result<JiraSyncReport, JiraSyncError> {
-    jira::sync(opts, &env.config.kafka, &env.state(), &|_| {}).await
+    jira::sync(opts, &env.target(&env.state())).await
 }
 
 /// A sync with the fake's own options, which must succeed.
@@ -237,7 +237,7 @@ async fn datacenter_pages_with_start_at_and_reads_wiki_markup() {
     // Without `total`, only an empty page ends the walk; nothing is lost.
     fake.hide_total(true);
     let mut full = fake.options();
-    full.full = true;
+    full.run.full = true;
     let report = sync(&env, &full).await.expect("full sync");
     assert_eq!(report.summary.scanned, 6);
     // 4 pages, then the slim re-walk: one full page and the empty one.
@@ -307,7 +307,7 @@ async fn bad_jql_reports_the_messages_jira_returns() {
 async fn an_issue_deleted_between_runs_is_tombstoned_after_prune() {
     let (env, fake) = FakeJira::with_env(JiraFlavor::Cloud, issues(3)).await;
     let mut opts = fake.options();
-    opts.prune_every = 0; // only on --prune
+    opts.run.prune_every = 0; // only on --prune
     assert_eq!(sync(&env, &opts).await.expect("sync").summary.published, 3);
 
     fake.remove("OPS-2");
@@ -318,7 +318,7 @@ async fn an_issue_deleted_between_runs_is_tombstoned_after_prune() {
         "no prune was due"
     );
 
-    opts.prune = true;
+    opts.run.prune = true;
     let pruned = sync(&env, &opts).await.expect("sync with prune");
     assert!(pruned.pruned);
     assert_eq!(
@@ -346,7 +346,7 @@ async fn an_issue_deleted_between_runs_is_tombstoned_after_prune() {
 async fn prune_runs_every_nth_run() {
     let (env, fake) = FakeJira::with_env(JiraFlavor::Cloud, issues(1)).await;
     let mut opts = fake.options();
-    opts.prune_every = 2;
+    opts.run.prune_every = 2;
     let pruned: Vec<bool> = {
         let mut out = Vec::new();
         for _ in 0..4 {
@@ -402,8 +402,8 @@ async fn an_interrupted_run_is_completed_by_the_next_one() {
     let held = fake.hold_search(3);
     let opts = fake.options();
     let store = env.state();
-    let quiet = |_: jira::JiraProgress| {};
-    let run = jira::sync(&opts, &env.config.kafka, &store, &quiet);
+    let target = env.target(&store);
+    let run = jira::sync(&opts, &target);
     // The third page is requested only after pages 1–2 were published and
     // recorded; the run is dropped (killed at its await point) while that
     // request hangs.
@@ -559,7 +559,7 @@ async fn an_issue_visible_again_is_republished_by_the_prune() {
     let spread = [(1, 1), (2, 2), (3, 30)].map(|(n, minute)| issue(n, minute));
     let (env, fake) = FakeJira::with_env(JiraFlavor::Cloud, spread).await;
     let mut opts = fake.options();
-    opts.prune = true;
+    opts.run.prune = true;
     assert_eq!(sync(&env, &opts).await.expect("sync").summary.published, 3);
     let hidden = fake.issue("OPS-2");
     fake.remove("OPS-2");

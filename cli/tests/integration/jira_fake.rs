@@ -18,7 +18,7 @@ use crate::support::atlassian::{self, utc};
 use crate::support::fake_http::{self, Api, Edits, FakeHttp, Faults, Incoming};
 
 pub const TOKEN: &str = "s3cr3t-jira-token";
-pub const EMAIL: &str = "bot@example.com";
+pub use crate::support::atlassian::EMAIL;
 /// The account's zone: UTC−5, no DST (POSIX sign convention).
 pub const ZONE: &str = "Etc/GMT+5";
 const ZONE_OFFSET_SECS: i32 = -5 * 3600;
@@ -126,13 +126,11 @@ impl FakeJira {
     pub fn config(&self) -> JiraConfig {
         let flavor = self.lock().flavor;
         JiraConfig {
-            base_url: Some(self.uri()),
+            site: atlassian::site(self.uri()),
             flavor,
-            instance: "test".into(),
             projects: vec!["OPS".into()],
             page_size: 2,
             comment_page_size: 2,
-            email: Some(EMAIL.into()),
             ..JiraConfig::default()
         }
     }

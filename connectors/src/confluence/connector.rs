@@ -17,7 +17,6 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use tributary_core::config::KafkaConfig;
 use tributary_core::SourceRef;
 
 use super::api::{ApiError, ConfluenceApi, Pager, Space, IDS_PER_SEARCH};
@@ -28,12 +27,10 @@ use super::page::Renderer;
 use super::report::{ConfluenceSyncReport, SpaceFailure};
 use crate::atlassian::{AtlassianClient, AtlassianError};
 use crate::jira::JqlZone;
-use crate::state::{ItemState, SyncStateStore};
-use crate::sync::decision::{self, Decision, Precheck};
+use crate::state::ItemState;
 use crate::summary::{ProgressFn, SyncProgress};
-use crate::sync::{
-    self, Batch, Item, Session, SinkChoice, Source, SyncError, WalkContext, WalkEnd,
-};
+use crate::sync::decision::{self, Decision, Precheck};
+use crate::sync::{Batch, Item, RunTarget, Session, Source, SyncError, WalkContext, WalkEnd};
 
 pub const KIND: &str = "confluence";
 
@@ -79,9 +76,7 @@ struct SpaceCursor {
 /// some spaces is recorded too, after the good spaces' positions were saved.
 pub async fn sync(
     opts: &ConfluenceSyncOptions,
-    kafka: &KafkaConfig,
-    store: &SyncStateStore,
-    progress: &ProgressFn,
+    to: &RunTarget<'_>,
 ) -> Result<ConfluenceSyncReport, ConfluenceSyncError> {
     let client = AtlassianClient::new(opts.http.clone())?;
     let api = ConfluenceApi::new(client.clone(), opts.flavor);
@@ -98,10 +93,10 @@ pub async fn sync(
         api,
         renderer,
         report: ConfluenceSyncReport::default(),
-        progress,
+        progress: to.progress,
         seen: HashSet::new(),
     };
-    let result = sync::run(&mut source, &opts.run.spec(KIND), store, SinkChoice::Kafka(kafka)).await;
+    let result = to.run(&mut source, &opts.run.spec(KIND)).await;
     let mut report = source.report;
     // Every HTTP request of the run: listings, searches, comments, retries.
     report.requests = client.requests();
@@ -614,22 +609,9 @@ impl ConfluenceSource<'_> {
             });
             stale.push((space, ids));
         }
-        let now = Utc::now();
-        let source = self.renderer.source.clone();
-        let batch = Batch {
-            publish: decision::vanished(&session.previous, |id| alive.contains(id))
-                .into_iter()
-                .map(|id| Item::tombstone(id, source.clone(), now, now))
-                .collect(),
-            touched: Vec::new(),
-        };
-        tracing::info!(
-            connector = session.connector_id(),
-            alive = alive.len(),
-            tombstones = batch.publish.len(),
-            "pruned against the page listing"
-        );
-        session.publish(batch).await?;
+        session
+            .tombstone_unlisted(&alive, &self.renderer.source, |_, now| now)
+            .await?;
         for (space, ids) in stale {
             if ids.is_empty() {
                 continue;

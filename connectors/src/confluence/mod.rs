@@ -14,8 +14,8 @@ mod page;
 mod report;
 mod storage;
 
-pub use api::ApiError;
 pub use crate::atlassian::CredentialError;
+pub use api::ApiError;
 pub use connector::{sync, ConfluenceSyncError, KIND};
 pub use options::{ConfluenceSyncOptions, OptionsError};
 pub use report::{ConfluenceSyncReport, SpaceFailure};

@@ -41,36 +41,24 @@ impl RunReport for ConfluenceSyncReport {
         &self.summary
     }
 
-    fn log_details(&self) {
-        tracing::info!(
-            connector = %self.summary.connector_id,
-            requests = self.requests,
-            retries = self.retries,
-            truncated = self.truncated,
-            pruned = self.pruned,
-            "Confluence requests and retries"
-        );
+    fn log_warnings(&self) {
+        for failure in &self.failures {
+            tracing::error!(space = %failure.space, error = %failure.error, "Confluence space failed");
+        }
         if !self.unknown_macros.is_empty() {
             tracing::warn!(macros = ?self.unknown_macros, "Confluence macros kept as their plain text");
-        }
-        for f in &self.failures {
-            tracing::error!(space = %f.space, error = %f.error, "Confluence space failed");
         }
     }
 }
 
 impl fmt::Display for ConfluenceSyncReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let s = &self.summary;
-        s.write_counts(f, "fetched")?;
-        write!(
-            f,
-            ", requests {}, retries {}, truncated {} in {:.1}s",
-            self.requests,
-            self.retries,
-            self.truncated,
-            s.duration.as_secs_f64()
-        )?;
+        let numbers = [
+            ("requests", self.requests),
+            ("retries", self.retries),
+            ("truncated", self.truncated),
+        ];
+        self.summary.write_line(f, "fetched", &numbers)?;
         for failure in &self.failures {
             write!(f, "\n  space {} failed: {}", failure.space, failure.error)?;
         }

@@ -15,7 +15,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use tributary_core::config::{JiraFlavor, KafkaConfig};
+use tributary_core::config::JiraFlavor;
 use tributary_core::{Document, SourceRef};
 
 use super::api::{ApiError, JiraApi};
@@ -27,12 +27,10 @@ use super::pager::Pager;
 use super::report::JiraSyncReport;
 use super::wiki::mentions;
 use crate::atlassian::{AtlassianClient, AtlassianError};
-use crate::state::{ItemState, SyncStateStore};
-use crate::sync::decision::{self, Decision, Precheck};
+use crate::state::ItemState;
 use crate::summary::{ProgressFn, SyncProgress};
-use crate::sync::{
-    self, Batch, Item, Session, SinkChoice, Source, SyncError, WalkContext, WalkEnd,
-};
+use crate::sync::decision::{Decision, Precheck};
+use crate::sync::{Batch, Item, RunTarget, Session, Source, SyncError, WalkContext, WalkEnd};
 
 pub const KIND: &str = "jira";
 
@@ -85,20 +83,18 @@ struct Cursor {
 /// watermark stays where it was.
 pub async fn sync(
     opts: &JiraSyncOptions,
-    kafka: &KafkaConfig,
-    store: &SyncStateStore,
-    progress: &ProgressFn,
+    to: &RunTarget<'_>,
 ) -> Result<JiraSyncReport, JiraSyncError> {
     let client = AtlassianClient::new(opts.http.clone())?;
     let mut source = JiraSource {
         opts,
         api: JiraApi::new(client.clone(), opts.flavor),
         report: JiraSyncReport::default(),
-        progress,
+        progress: to.progress,
         user_names: HashMap::new(),
         unknown_users: HashSet::new(),
     };
-    let result = sync::run(&mut source, &opts.run.spec(KIND), store, SinkChoice::Kafka(kafka)).await;
+    let result = to.run(&mut source, &opts.run.spec(KIND)).await;
     let mut report = source.report;
     report.retries = client.retries();
     let (summary, _) = result?;
@@ -489,26 +485,14 @@ impl JiraSource<'_> {
             );
             return Ok(false);
         }
-        let now = Utc::now();
         // Listed but recorded as deleted (made visible again, moved back into
         // scope: neither bumps `updated`) or never recorded: fetch and publish.
         let revive = revivals(&listed, &session.previous, &walk.seen, |k| {
             renderer.doc_id(k)
         });
-        let batch = Batch {
-            publish: decision::vanished(&session.previous, |id| alive.contains(id))
-                .into_iter()
-                .map(|id| Item::tombstone(id.clone(), renderer.source.clone(), now, id))
-                .collect(),
-            touched: Vec::new(),
-        };
-        tracing::info!(
-            connector = session.connector_id(),
-            alive = alive.len(),
-            tombstones = batch.publish.len(),
-            "pruned against the key listing"
-        );
-        session.publish(batch).await?;
+        session
+            .tombstone_unlisted(&alive, &renderer.source, |id, _| id.to_owned())
+            .await?;
         if !revive.is_empty() {
             tracing::info!(
                 connector = session.connector_id(),

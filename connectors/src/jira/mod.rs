@@ -15,13 +15,13 @@ mod pager;
 mod report;
 mod wiki;
 
+pub use crate::atlassian::CredentialError;
 pub use adf::{adf_to_text, AdfText};
 pub use api::ApiError;
-pub use crate::atlassian::CredentialError;
 pub use connector::{sync, JiraSyncError, KIND};
 pub use jql::JqlZone;
 pub use options::{JiraSyncOptions, OptionsError};
-pub use report::{JiraSyncReport};
+pub use report::JiraSyncReport;
 pub use wiki::wiki_to_text;
 
 /// Jira's names for the shared credential rules

@@ -30,14 +30,7 @@ impl RunReport for JiraSyncReport {
         &self.summary
     }
 
-    fn log_details(&self) {
-        tracing::info!(
-            connector = %self.summary.connector_id,
-            pages = self.pages,
-            retries = self.retries,
-            pruned = self.pruned,
-            "Jira pages and retries"
-        );
+    fn log_warnings(&self) {
         if !self.unknown_adf_nodes.is_empty() {
             tracing::warn!(nodes = ?self.unknown_adf_nodes, "ADF node types kept as plain text");
         }
@@ -46,14 +39,7 @@ impl RunReport for JiraSyncReport {
 
 impl fmt::Display for JiraSyncReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let s = &self.summary;
-        s.write_counts(f, "fetched")?;
-        write!(
-            f,
-            ", pages {}, retries {} in {:.1}s",
-            self.pages,
-            self.retries,
-            s.duration.as_secs_f64()
-        )
+        let numbers = [("pages", self.pages), ("retries", self.retries)];
+        self.summary.write_line(f, "fetched", &numbers)
     }
 }

@@ -16,6 +16,7 @@
 //!   keeps) and the document builder that computes the content hash.
 //! - `sink`: where documents go: Kafka, or memory in unit tests.
 //! - `cursor`: the stored cursor: the driver's fields plus the source's own.
+//! - `target`: where a run goes (Kafka, the state store, progress).
 //! - `flags`: what the operator asked of a run (`--full`, `--prune`, ...).
 
 mod cursor;
@@ -25,6 +26,7 @@ mod flags;
 mod item;
 mod session;
 mod sink;
+mod target;
 
 pub use cursor::{CursorError, RunCursor};
 pub use driver::{run, RunSpec, SinkChoice, Source, SyncError, WalkContext, WalkEnd};
@@ -32,3 +34,4 @@ pub use flags::RunFlags;
 pub use item::{DocumentBuilder, Item};
 pub use session::{Batch, ItemLog, Session};
 pub use sink::{MemoryLog, MemorySink, Sink};
+pub use target::RunTarget;

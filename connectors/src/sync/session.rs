@@ -4,10 +4,11 @@
 //! acknowledged its message; a touched item (new fingerprint, same content)
 //! is recorded without one.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use async_trait::async_trait;
-use tributary_core::Document;
+use chrono::{DateTime, Utc};
+use tributary_core::{Document, SourceRef};
 
 use super::decision::{self, Decision};
 use super::driver::SyncError;
@@ -124,6 +125,37 @@ impl<'a> Session<'a> {
         decision
     }
 
+    /// The end of a prune: a tombstone for every recorded, live item the
+    /// full listing did not return (`listed`: the ids it did), published and
+    /// recorded like any batch. `key(id, now)` is the source's key of each
+    /// tombstone's item.
+    pub async fn tombstone_unlisted<K>(
+        &mut self,
+        listed: &HashSet<String>,
+        source: &SourceRef,
+        key: impl Fn(&str, DateTime<Utc>) -> K,
+    ) -> Result<Vec<Item<K>>, SyncError> {
+        let now = Utc::now();
+        let publish: Vec<Item<K>> = decision::vanished(&self.previous, |id| listed.contains(id))
+            .into_iter()
+            .map(|id| {
+                let key = key(&id, now);
+                Item::tombstone(id, source.clone(), now, key)
+            })
+            .collect();
+        tracing::info!(
+            connector = self.connector_id(),
+            listed = listed.len(),
+            tombstones = publish.len(),
+            "pruned against the full listing"
+        );
+        self.publish(Batch {
+            publish,
+            touched: Vec::new(),
+        })
+        .await
+    }
+
     /// Publishes `batch.publish`, then records, in one transaction, the items
     /// Kafka acknowledged plus the touched ones, and counts it all. Returns
     /// the acknowledged items; any unacknowledged message fails the call with
@@ -181,13 +213,11 @@ impl<'a> Session<'a> {
 #[cfg(test)]
 mod tests {
     use chrono::Utc;
-    use tributary_core::SourceRef;
 
     use super::*;
     use crate::sync::item::tests::source;
     use crate::sync::item::DocumentBuilder;
     use crate::sync::sink::{MemoryLog, MemorySink};
-
 
     fn item(id: &str, text: &str) -> Item<()> {
         let doc = DocumentBuilder::new(id.into(), source(), Utc::now())

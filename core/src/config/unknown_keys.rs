@@ -43,7 +43,10 @@ fn known_keys<T: Serialize + Default>() -> Vec<String> {
     }
 }
 
-fn first_unknown<'a>(mut given: impl Iterator<Item = &'a str>, known: &[String]) -> Option<&'a str> {
+fn first_unknown<'a>(
+    mut given: impl Iterator<Item = &'a str>,
+    known: &[String],
+) -> Option<&'a str> {
     given.find(|key| !known.iter().any(|k| k == key))
 }
 

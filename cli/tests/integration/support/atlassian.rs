@@ -5,9 +5,24 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use tributary_connectors::atlassian::{Auth, RetryPolicy};
+use tributary_core::config::AtlassianSite;
 use tributary_core::secret::SecretString;
 
 /// Cloud: email + API token (basic); Data Center: a bearer token.
+/// The account both fakes accept (Cloud: with the API token).
+pub const EMAIL: &str = "bot@example.com";
+
+/// The site part of a fake's config section: its URL, instance `test`,
+/// the fake's account.
+pub fn site(uri: String) -> AtlassianSite {
+    AtlassianSite {
+        base_url: Some(uri),
+        instance: "test".into(),
+        email: Some(EMAIL.into()),
+        ..AtlassianSite::default()
+    }
+}
+
 pub fn auth(cloud: bool, email: &str, token: &str, token_var: &str) -> Auth {
     let origin = format!("env {token_var}");
     let token = SecretString::from(token);

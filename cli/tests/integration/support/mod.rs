@@ -17,8 +17,9 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use tempfile::TempDir;
 use tokio_util::sync::CancellationToken;
 use tributary_connectors::state::SyncState;
+use tributary_connectors::sync::RunTarget;
 use tributary_connectors::vault::{self, VaultSyncOptions};
-use tributary_connectors::{SyncStateStore, SyncSummary};
+use tributary_connectors::{SyncProgress, SyncStateStore, SyncSummary};
 use tributary_core::{db, kafka, Config};
 use tributary_indexer::chunk::{chunk_markdown, ChunkerConfig};
 use tributary_indexer::embed::{Embedder, OnnxEmbedder};
@@ -119,6 +120,17 @@ impl TestEnv {
 
     pub fn doc_id(rel: &str) -> String {
         format!("vault:test:{rel}")
+    }
+
+    /// Where a connector run under test goes: this env's topic, `store`,
+    /// no progress output.
+    pub fn target<'a>(&'a self, store: &'a SyncStateStore) -> RunTarget<'a> {
+        fn quiet(_: SyncProgress) {}
+        RunTarget {
+            kafka: &self.config.kafka,
+            store,
+            progress: &quiet,
+        }
     }
 
     pub fn state(&self) -> SyncStateStore {

@@ -238,7 +238,7 @@ impl Runner<'_> {
                     tracing::warn!(error = %err, "cannot record the run's summary in connector_runs");
                 }
                 tracing::info_span!("watch_pass", full)
-                    .in_scope(|| summary.log_finished("watch sync"));
+                    .in_scope(|| summary.log_finished("watch sync", None));
                 (self.on_run)(&summary);
                 true
             }
