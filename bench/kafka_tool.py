@@ -2,10 +2,11 @@
 """Bench helper for the stack's Kafka, which is installed from Maven jars
 without Kafka's command-line tools:
     kafka_tool.py publish BROKERS TOPIC FILE    (FILE: key<TAB>value lines)
-    kafka_tool.py delete BROKERS TOPIC...       (missing topics are fine)"""
+    kafka_tool.py delete BROKERS TOPIC...       (missing topics are fine)
+    kafka_tool.py partitions BROKERS TOPIC      (prints the topic's partition count)"""
 import sys
 
-from kafka import KafkaProducer
+from kafka import KafkaConsumer, KafkaProducer
 from kafka.admin import KafkaAdminClient
 
 
@@ -32,10 +33,21 @@ def delete(brokers, topics):
     admin.close()
 
 
+def partitions(brokers, topic):
+    consumer = KafkaConsumer(bootstrap_servers=brokers)
+    found = consumer.partitions_for_topic(topic)
+    consumer.close()
+    if not found:
+        sys.exit(f"topic {topic} not found")
+    print(len(found))
+
+
 if __name__ == "__main__":
     command, brokers = sys.argv[1], sys.argv[2]
     if command == "publish":
         publish(brokers, sys.argv[3], sys.argv[4])
+    elif command == "partitions":
+        partitions(brokers, sys.argv[3])
     elif command == "delete":
         delete(brokers, sys.argv[3:])
     else:
