@@ -2,6 +2,8 @@
 //! a random schema each; deployments may share a database), and the sqlx
 //! migrations from `migrations/`, embedded at compile time.
 
+use std::collections::HashMap;
+use std::hash::Hash;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -70,9 +72,36 @@ pub async fn migrate(pool: &PgPool) -> Result<(), DbError> {
     Ok(())
 }
 
+/// The last of `rows` for each key, in the order of those last ones: what
+/// upserting them one at a time would leave. Multi-row upserts go through
+/// it because one `INSERT ... ON CONFLICT DO UPDATE` statement cannot touch
+/// the same row twice.
+pub fn last_per_key<'a, T, K>(rows: &'a [T], key: impl Fn(&'a T) -> &'a K) -> Vec<&'a T>
+where
+    K: Hash + Eq + ?Sized + 'a,
+{
+    let mut last: HashMap<&K, usize> = HashMap::with_capacity(rows.len());
+    for (i, row) in rows.iter().enumerate() {
+        last.insert(key(row), i);
+    }
+    rows.iter()
+        .enumerate()
+        .filter(|&(i, row)| last.get(key(row)) == Some(&i))
+        .map(|(_, row)| row)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
-    use super::valid_schema;
+    use super::{last_per_key, valid_schema};
+
+    #[test]
+    fn only_the_last_row_of_a_key_is_kept_in_order() {
+        let rows = [("a", 1), ("b", 1), ("a", 2), ("c", 1), ("b", 2)];
+        let kept: Vec<&(&str, i32)> = last_per_key(&rows, |r| r.0);
+        assert_eq!(kept, [&("a", 2), &("c", 1), &("b", 2)]);
+        assert!(last_per_key(&[] as &[(&str, i32)], |r| r.0).is_empty());
+    }
 
     #[test]
     fn schema_names_are_checked() {
