@@ -216,9 +216,9 @@ impl Pipeline {
             if !points.is_empty() {
                 self.store.upsert(points).await?;
             }
-            for (doc_id, from) in &trims {
-                self.store.delete_chunks_from(doc_id, *from).await?;
-            }
+            // One removal for the batch: after the upsert, so it only
+            // takes what lies past each document's new last chunk.
+            self.store.delete_chunks_from(&trims).await?;
             self.store.flush().await
         }
         .instrument(tracing::info_span!("upsert", points = written))

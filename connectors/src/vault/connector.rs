@@ -7,6 +7,7 @@ use std::collections::HashSet;
 use std::path::PathBuf;
 
 use chrono::Utc;
+use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 use tributary_core::config::KafkaConfig;
 use tributary_core::{Document, SourceRef};
@@ -132,35 +133,124 @@ impl<'a> VaultSource<'a> {
         if session.precheck(&doc_id, &fingerprint, force) == Precheck::Unchanged {
             return Ok(());
         }
-        let bytes = match tokio::fs::read(&file.abs_path).await {
-            Ok(b) => b,
-            Err(err) => {
-                let reason = SkipReason::Unreadable {
-                    error: err.to_string(),
-                };
-                skip::log(&file.rel_path, &reason);
-                session.summary.skipped += 1;
-                return Ok(());
+        let rendered = match tokio::fs::read(&file.abs_path).await {
+            Ok(bytes) => {
+                note_document(&self.source, doc_id, file, &bytes, self.opts.max_note_bytes)
+                    .map_err(SyncError::from)?
             }
+            Err(err) => unreadable(&err),
         };
-        let rendered = note_document(&self.source, doc_id, file, &bytes, self.opts.max_note_bytes)
-            .map_err(SyncError::from)?;
-        match rendered {
-            NoteDocument::Publish(doc) => {
-                session.file(batch, Item::new(*doc, fingerprint, ()));
-            }
-            NoteDocument::Skip(reason) => {
-                // Keeps its last published version (no tombstone).
-                skip::log(&file.rel_path, &reason);
-                session.summary.skipped += 1;
-            }
-        }
+        file_note(session, batch, file, fingerprint, rendered);
         Ok(())
     }
 }
 
+/// A note that could not be read is skipped, like any refused note.
+fn unreadable(err: &std::io::Error) -> NoteDocument {
+    NoteDocument::Skip(SkipReason::Unreadable {
+        error: err.to_string(),
+    })
+}
+
+/// Files a rendered note: to publish, or skipped with its reason logged
+/// (it keeps its last published version: no tombstone).
+fn file_note(
+    session: &mut Session<'_>,
+    batch: &mut Batch<()>,
+    file: &VaultFile,
+    fingerprint: String,
+    rendered: NoteDocument,
+) {
+    match rendered {
+        NoteDocument::Publish(doc) => {
+            session.file(batch, Item::new(*doc, fingerprint, ()));
+        }
+        NoteDocument::Skip(reason) => {
+            skip::log(&file.rel_path, &reason);
+            session.summary.skipped += 1;
+        }
+    }
+}
+
+/// Notes a full walk reads and renders per blocking task: enough that the
+/// hand-off is noise, few enough that every core gets work early.
+const RENDER_CHUNK: usize = 128;
+/// Rendered notes a full walk holds before publishing them: a bound on its
+/// memory, and what lets the next notes be read while Kafka acknowledges
+/// these.
+const PUBLISH_CHUNK: usize = 2_048;
+
+type RenderedChunks =
+    tokio::sync::mpsc::Receiver<Result<Vec<(ToRender, NoteDocument)>, VaultSyncError>>;
+
+/// One note to read and render, with what its filing needs.
+struct ToRender {
+    file: VaultFile,
+    doc_id: String,
+    fingerprint: String,
+}
+
+/// Reads and renders `notes` on the blocking pool, a few chunks at once (one
+/// per core), and sends them on in the walk's order. Stops early when the
+/// walk stops listening; the handle says whether it ended by panicking
+/// (then the notes it did not send were never published).
+fn render_all(
+    source: SourceRef,
+    max_note_bytes: usize,
+    notes: Vec<ToRender>,
+) -> (RenderedChunks, tokio::task::JoinHandle<()>) {
+    let (tx, rx) = tokio::sync::mpsc::channel(PUBLISH_CHUNK / RENDER_CHUNK);
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    // Warnings logged while rendering belong to the run's span.
+    let span = tracing::Span::current();
+    let mut chunks = Vec::with_capacity(notes.len().div_ceil(RENDER_CHUNK));
+    let mut notes = notes.into_iter().peekable();
+    while notes.peek().is_some() {
+        chunks.push(notes.by_ref().take(RENDER_CHUNK).collect::<Vec<_>>());
+    }
+    let producer = tokio::spawn(async move {
+        let mut rendered = futures::stream::iter(chunks)
+            .map(|chunk| {
+                let source = source.clone();
+                let span = span.clone();
+                tokio::task::spawn_blocking(move || {
+                    let _entered = span.enter();
+                    chunk
+                        .into_iter()
+                        .map(|note| {
+                            let doc = match std::fs::read(&note.file.abs_path) {
+                                Ok(bytes) => note_document(
+                                    &source,
+                                    note.doc_id.clone(),
+                                    &note.file,
+                                    &bytes,
+                                    max_note_bytes,
+                                )
+                                .map_err(|e| VaultSyncError::Sync(e.into()))?,
+                                Err(err) => unreadable(&err),
+                            };
+                            Ok((note, doc))
+                        })
+                        .collect::<Result<Vec<_>, VaultSyncError>>()
+                })
+            })
+            .buffered(cores);
+        while let Some(done) = rendered.next().await {
+            let done = done.map_err(VaultSyncError::from).and_then(|chunk| chunk);
+            let failed = done.is_err();
+            if tx.send(done).await.is_err() || failed {
+                return;
+            }
+        }
+    });
+    (rx, producer)
+}
+
 impl VaultSource<'_> {
-    /// The whole vault.
+    /// The whole vault. Notes are read and rendered on every core while
+    /// the ones before them are published, [`PUBLISH_CHUNK`] at a time;
+    /// each publish records only what Kafka acknowledged, and any failure
+    /// ends the walk (so the run fails and the watermark stays).
     async fn walk_all(
         &self,
         session: &mut Session<'_>,
@@ -170,12 +260,36 @@ impl VaultSource<'_> {
         let scanned = tokio::task::spawn_blocking(move || scan(&root)).await??;
         session.summary.scanned = scanned.files.len() as u64;
         session.summary.skipped = scanned.skipped.len() as u64;
+        ctx.cursor.files = scanned.files.len() as u64;
         let mut seen = HashSet::with_capacity(scanned.files.len());
-        let mut batch = Batch::default();
-        for file in &scanned.files {
-            seen.insert(self.doc_id(&file.rel_path));
-            self.note(session, &mut batch, file, false).await?;
+        let mut to_render = Vec::new();
+        for file in scanned.files {
+            let doc_id = self.doc_id(&file.rel_path);
+            seen.insert(doc_id.clone());
+            let fingerprint = file.fingerprint();
+            if session.precheck(&doc_id, &fingerprint, false) == Precheck::Render {
+                to_render.push(ToRender {
+                    file,
+                    doc_id,
+                    fingerprint,
+                });
+            }
         }
+        let mut acked = Vec::new();
+        let mut batch = Batch::default();
+        let (mut rendered, producer) =
+            render_all(self.source.clone(), self.opts.max_note_bytes, to_render);
+        while let Some(chunk) = rendered.recv().await {
+            for (note, doc) in chunk? {
+                file_note(session, &mut batch, &note.file, note.fingerprint, doc);
+            }
+            if batch.publish.len() >= PUBLISH_CHUNK {
+                acked.extend(session.publish(std::mem::take(&mut batch)).await?);
+            }
+        }
+        // Every note was sent unless the renderer panicked: then fail, not
+        // report a vault with notes missing as synced.
+        producer.await?;
         // A deleted note, or one the walk no longer accepts (a symlink now).
         let now = Utc::now();
         for id in decision::vanished(&session.previous, |id| seen.contains(id)) {
@@ -183,8 +297,8 @@ impl VaultSource<'_> {
                 .publish
                 .push(Item::tombstone(id, self.source.clone(), now, ()));
         }
-        ctx.cursor.files = scanned.files.len() as u64;
-        Ok(session.publish(batch).await?)
+        acked.extend(session.publish(batch).await?);
+        Ok(acked)
     }
 
     /// The named paths only; `None` when one of them needs the whole vault

@@ -25,7 +25,9 @@ use qdrant_edge::{
 };
 use uuid::Uuid;
 
-use super::{ChunkPayload, ChunkPoint, ScoredPoint, StoreError, StoredPoint, VectorStore};
+use super::{
+    tails_by_start, ChunkPayload, ChunkPoint, ScoredPoint, StoreError, StoredPoint, VectorStore,
+};
 
 /// The one named dense vector every point carries.
 pub const VECTOR_NAME: &str = "text";
@@ -221,20 +223,34 @@ impl VectorStore for EdgeStore {
         .await
     }
 
-    async fn delete_chunks_from(&self, doc_id: &str, from_index: usize) -> Result<(), StoreError> {
-        let mut must = vec![keyword("doc_id", doc_id)?];
-        if from_index > 0 {
-            must.push(Condition::Field(FieldCondition::new_range(
-                key("chunk_index")?,
-                Range {
-                    gte: Some(OrderedFloat(from_index as f64)),
-                    ..Default::default()
-                },
-            )));
+    async fn delete_chunks_from(&self, tails: &[(String, usize)]) -> Result<(), StoreError> {
+        let mut clauses = Vec::new();
+        for (from_index, doc_ids) in tails_by_start(tails) {
+            let mut must = vec![Condition::Field(FieldCondition::new_match(
+                key("doc_id")?,
+                Match::from(doc_ids),
+            ))];
+            if from_index > 0 {
+                must.push(Condition::Field(FieldCondition::new_range(
+                    key("chunk_index")?,
+                    Range {
+                        gte: Some(OrderedFloat(from_index as f64)),
+                        ..Default::default()
+                    },
+                )));
+            }
+            clauses.push(Filter {
+                must: Some(must),
+                ..Default::default()
+            });
         }
-        let filter = Filter {
-            must: Some(must),
-            ..Default::default()
+        let filter = match clauses.len() {
+            0 => return Ok(()),
+            1 => clauses.remove(0),
+            _ => Filter {
+                should: Some(clauses.into_iter().map(Condition::Filter).collect()),
+                ..Default::default()
+            },
         };
         self.write(UpdateOperation::PointOperation(
             PointOperations::DeletePointsByFilter(filter),

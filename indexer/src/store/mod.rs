@@ -31,6 +31,18 @@ pub enum StoreError {
     Task(String),
 }
 
+/// The documents of `tails` grouped by the chunk index their removal starts
+/// at, so a batch's removals become one filter: one clause per distinct
+/// start (a batch of one-chunk documents is one clause), not one write per
+/// document.
+pub(crate) fn tails_by_start(tails: &[(String, usize)]) -> Vec<(usize, Vec<String>)> {
+    let mut groups: std::collections::BTreeMap<usize, Vec<String>> = Default::default();
+    for (doc_id, from) in tails {
+        groups.entry(*from).or_default().push(doc_id.clone());
+    }
+    groups.into_iter().collect()
+}
+
 /// A search hit as the store returns it.
 #[derive(Debug, Clone)]
 pub struct ScoredPoint {
@@ -44,9 +56,10 @@ pub trait VectorStore: Send + Sync {
     async fn dimension(&self) -> Result<Option<usize>, StoreError>;
     /// Inserts or replaces points (same id = same doc + chunk index).
     async fn upsert(&self, points: Vec<ChunkPoint>) -> Result<(), StoreError>;
-    /// Removes a document's chunks whose index is `>= from_index`
-    /// (0 removes the whole document).
-    async fn delete_chunks_from(&self, doc_id: &str, from_index: usize) -> Result<(), StoreError>;
+    /// Removes, for every `(doc_id, from_index)`, that document's chunks
+    /// whose index is `>= from_index` (0 removes the whole document), in
+    /// one operation for the whole list (see [`tails_by_start`]).
+    async fn delete_chunks_from(&self, tails: &[(String, usize)]) -> Result<(), StoreError>;
     /// Nearest neighbours, optionally only from one source kind.
     async fn search(
         &self,
@@ -75,4 +88,28 @@ pub trait VectorStore: Send + Sync {
     /// Cheap liveness probe: tells an outage (retry, keep the message) from
     /// a failure of one message while the store is fine.
     async fn health(&self) -> Result<(), StoreError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tails_by_start;
+
+    #[test]
+    fn removals_are_grouped_by_their_first_chunk() {
+        let tails = [
+            ("a".to_string(), 1),
+            ("b".to_string(), 0),
+            ("c".to_string(), 1),
+            ("d".to_string(), 3),
+        ];
+        assert_eq!(
+            tails_by_start(&tails),
+            [
+                (0, vec!["b".to_string()]),
+                (1, vec!["a".to_string(), "c".to_string()]),
+                (3, vec!["d".to_string()]),
+            ]
+        );
+        assert!(tails_by_start(&[]).is_empty());
+    }
 }

@@ -21,7 +21,9 @@ use qdrant_client::{Payload, Qdrant, QdrantError};
 use uuid::Uuid;
 
 use super::edge::VECTOR_NAME;
-use super::{ChunkPayload, ChunkPoint, ScoredPoint, StoreError, StoredPoint, VectorStore};
+use super::{
+    tails_by_start, ChunkPayload, ChunkPoint, ScoredPoint, StoreError, StoredPoint, VectorStore,
+};
 use tributary_core::secret::{ExposeSecret, SecretString};
 
 const SCROLL_PAGE: u32 = 256;
@@ -289,21 +291,30 @@ impl VectorStore for ServerStore {
         Ok(())
     }
 
-    async fn delete_chunks_from(&self, doc_id: &str, from_index: usize) -> Result<(), StoreError> {
-        let mut must = vec![doc_filter(doc_id)];
-        if from_index > 0 {
-            must.push(Condition::range(
-                "chunk_index",
-                Range {
-                    gte: Some(from_index as f64),
-                    ..Default::default()
-                },
-            ));
+    async fn delete_chunks_from(&self, tails: &[(String, usize)]) -> Result<(), StoreError> {
+        let mut clauses: Vec<Filter> = Vec::new();
+        for (from_index, doc_ids) in tails_by_start(tails) {
+            let mut must = vec![Condition::matches("doc_id", doc_ids)];
+            if from_index > 0 {
+                must.push(Condition::range(
+                    "chunk_index",
+                    Range {
+                        gte: Some(from_index as f64),
+                        ..Default::default()
+                    },
+                ));
+            }
+            clauses.push(Filter::must(must));
         }
+        let filter = match clauses.len() {
+            0 => return Ok(()),
+            1 => clauses.remove(0),
+            _ => Filter::should(clauses.into_iter().map(Condition::from)),
+        };
         self.client
             .delete_points(
                 DeletePointsBuilder::new(&self.collection)
-                    .points(Filter::must(must))
+                    .points(filter)
                     .wait(true),
             )
             .await
