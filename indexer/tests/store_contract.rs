@@ -120,24 +120,33 @@ where
     assert!(hits.iter().all(|h| h.payload.source == "vault"));
 
     // Trimming a shorter new version removes only the tail.
-    store.delete_chunks_from("doc-a", 2).await.expect("trim");
+    store
+        .delete_chunks_from(&tails(&[("doc-a", 2)]))
+        .await
+        .expect("trim");
     assert_eq!(
         indexes_of(store.as_ref(), "doc-a").await,
         BTreeSet::from([0, 1])
     );
     assert_eq!(store.count(Some("doc-b".into())).await.expect("count b"), 3);
-    // Trimming past the end is a no-op; from 0 removes the document.
+    // Trimming past the end is a no-op.
     store
-        .delete_chunks_from("doc-a", 7)
+        .delete_chunks_from(&tails(&[("doc-a", 7)]))
         .await
         .expect("no-op trim");
     assert_eq!(store.count(Some("doc-a".into())).await.expect("count"), 2);
-    store.delete_chunks_from("doc-a", 0).await.expect("delete");
-    assert_eq!(store.count(Some("doc-a".into())).await.expect("count"), 0);
+    // One call for a batch: several documents, several starts; from 0
+    // removes a document, an unknown one is fine, past the end is a no-op.
     store
-        .delete_chunks_from("never-indexed", 0)
+        .delete_chunks_from(&tails(&[("doc-a", 0), ("never-indexed", 0), ("doc-b", 7)]))
         .await
-        .expect("deleting the unknown is fine");
+        .expect("batch removal");
+    assert_eq!(store.count(Some("doc-a".into())).await.expect("count"), 0);
+    assert_eq!(store.count(Some("doc-b".into())).await.expect("count b"), 3);
+    store
+        .delete_chunks_from(&[])
+        .await
+        .expect("nothing to remove");
 
     // points(None) pages through everything (more than one scroll page).
     let many: Vec<ChunkPoint> = (0..300).map(|i| chunk("doc-many", "vault", i, i)).collect();
@@ -255,4 +264,11 @@ async fn qdrant_server_refuses_a_collection_it_did_not_make() {
         Err(other) => panic!("expected an Open error, got {other}"),
         Ok(_) => panic!("a foreign collection was opened"),
     }
+}
+
+/// `(doc_id, from_index)` removals as the pipeline hands them over.
+fn tails(list: &[(&str, usize)]) -> Vec<(String, usize)> {
+    list.iter()
+        .map(|(id, from)| ((*id).to_owned(), *from))
+        .collect()
 }
