@@ -25,7 +25,7 @@ PLUMBING = re.compile(
     r"<F as |tracing::instrument::|<tracing::instrument::|<tokio::time::|"
     r"<futures_util::|futures_util::|<&mut |rdkafka::util::|<rdkafka::producer::future::|"
     r"\[unknown\]|_dl_|__GI___clone|rd_kafka_thread_main|_thrd_wrapper_function|"
-    r"tributary_cli::|tributary::)"
+    r"tributary_cli::|tributary::|alloc::vec::|core::iter::|0x[0-9a-f]+$)"
 )
 C_PREFIXES = [
     ("rd_", "librdkafka (C)"),
@@ -38,7 +38,7 @@ C_PREFIXES = [
 
 
 def report(data, sort):
-    args = ["perf", "report", "-i", data, "--stdio", "--children", "--sort", sort,
+    args = ["perf", "report", "-i", data, "--stdio", "--no-inline", "--children", "--sort", sort,
             "-g", "none", "--percent-limit", "0", "-t", SEP]
     out = subprocess.run(args, check=True, capture_output=True, text=True).stdout
     return [[f.strip() for f in line.split(SEP)]

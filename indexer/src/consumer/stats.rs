@@ -22,4 +22,8 @@ pub struct IndexStats {
     pub abandoned: u64,
     /// Rebalances that assigned partitions to this consumer.
     pub assignments: u64,
+    /// From the first message received to the last batch settled: the
+    /// time the pipeline worked, without start-up, the group join or the
+    /// idle wait of `--until-idle` (what the benchmarks divide by).
+    pub active: std::time::Duration,
 }

@@ -16,6 +16,7 @@ use super::stats::IndexStats;
 
 const TUNING: Tuning = Tuning {
     batch_size: 8,
+    batch_bytes: 1 << 20,
     batch_wait: Duration::from_millis(100),
     idle: Duration::from_millis(100),
     max_document_bytes: 10_000,
@@ -202,4 +203,30 @@ async fn shutdown_during_an_outage_stores_and_dead_letters_nothing() {
     assert!(source.stored().is_empty());
     assert!(dlq.letters().is_empty(), "poison waits for its batch");
     assert_eq!(stats.batches, 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_batch_closes_at_its_byte_budget() {
+    // A budget of one message's bytes: every message is a batch of its own,
+    // though three would fit the message count.
+    let one = doc_message(0, 0, "a", "1");
+    let budget = rdkafka::message::Message::payload(&one).map_or(0, <[u8]>::len);
+    let source = FakeSource::new([
+        Step::Deliver(one),
+        Step::Deliver(doc_message(0, 1, "b", "1")),
+        Step::Deliver(doc_message(0, 2, "c", "1")),
+    ]);
+    let (applier, dlq) = (FakeApplier::default(), FakeDlq::default());
+    let tuning = Tuning {
+        batch_bytes: budget,
+        ..TUNING
+    };
+    let policy = AttemptPolicy::new(3, Duration::from_secs(600));
+    let stats = Worker::new(&*source, &applier, &dlq, tuning, policy, None)
+        .run(true, &CancellationToken::new())
+        .await
+        .expect("the fake never fails");
+    assert_eq!(applier.applied(), [ids(&["a"]), ids(&["b"]), ids(&["c"])]);
+    assert_eq!(stats.batches, 3);
+    assert_eq!(source.stored(), [(p(0), 0), (p(0), 1), (p(0), 2)]);
 }
