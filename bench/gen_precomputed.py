@@ -28,6 +28,9 @@ def main():
         vector = [round(x / norm, 6) for x in v]
         if fmt == "qdrant-sink":
             point = {
+                # Required by the sink in every record; the connector's
+                # qdrant.collection.name overrides it per run.
+                "collection_name": "tributary_bench",
                 "id": i,
                 "vector": vector,
                 "payload": {"doc_id": doc_id, "title": f"Document {i}", "text": text},

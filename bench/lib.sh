@@ -32,9 +32,9 @@ bench_env() {
 # no command-line tools: it is installed from Maven jars).
 bench_python() {
     local venv="$HOME/.cache/tributary/bench-kafka-venv"
-    if [ ! -x "$venv/bin/python" ]; then
-        python3 -m venv "$venv" >&2
-        "$venv/bin/pip" install -q kafka-python >&2
+    if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import confluent_kafka, kafka' 2>/dev/null; then
+        [ -x "$venv/bin/python" ] || python3 -m venv "$venv" >&2
+        "$venv/bin/pip" install -q kafka-python confluent-kafka >&2
     fi
     "$venv/bin/python" "$@"
 }

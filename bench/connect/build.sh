@@ -73,6 +73,8 @@ log "compiling the Qdrant sink from $src"
 mvn -q -B -f "$work/sink.xml" package dependency:copy-dependencies \
     -DincludeScope=runtime -DoutputDirectory="$tools/connect/plugins/qdrant-sink" >&2
 cp "$work/target/qdrant-sink.jar" "$tools/connect/plugins/qdrant-sink/"
+# The revision BENCHMARKS.md names: the checkout's, or QDRANT_KAFKA_REV for
+# a source tree without git.
 git -C "$src" rev-parse --short HEAD > "$tools/connect/plugins/qdrant-sink/SOURCE" 2>/dev/null \
-    || echo "unknown revision" > "$tools/connect/plugins/qdrant-sink/SOURCE"
+    || echo "${QDRANT_KAFKA_REV:-unknown}" > "$tools/connect/plugins/qdrant-sink/SOURCE"
 log "Kafka Connect and the Qdrant sink are in $tools/connect"
