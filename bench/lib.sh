@@ -7,6 +7,18 @@ median_min_max() {
         printf "%s (%s–%s)\n", fmt(m), fmt(v[1]), fmt(v[NR]) }
         function fmt(x) { return (x >= 100 || x <= -100) ? sprintf("%.0f", x) : sprintf("%.3g", x) }'
 }
+# median < numbers  → the median alone (for ratios between rows)
+median() {
+    sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) { print "n/a"; exit }
+        print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+# worked_secs FILE → the seconds of `tributary index`'s "worked … s" line
+# (first message to last batch); fails, showing FILE, when it is missing.
+worked_secs() {
+    local secs; secs=$(sed -nE 's/^worked ([0-9.]+) s.*/\1/p' "$1")
+    [ -n "$secs" ] || { cat "$1" >&2; return 1; }
+    echo "$secs"
+}
 # peak_rss_mb cmd... : runs cmd under /usr/bin/time, prints its peak RSS in MB on fd 3
 peak_rss_mb() {
     local f; f=$(mktemp)

@@ -13,9 +13,7 @@ for run in $(seq "$BENCH_RUNS"); do
     start=$(now)
     peak_rss_mb "$TRIBUTARY_BIN" index --until-idle >"$BENCH_OUT/index.out" 2>/dev/null 3>"$BENCH_OUT/rss"
     secs=$(elapsed "$start")
-    # The indexer's own "worked" line: first message to last batch.
-    worked=$(sed -nE 's/^worked ([0-9.]+) s.*/\1/p' "$BENCH_OUT/index.out")
-    [ -n "$worked" ] || { cat "$BENCH_OUT/index.out" >&2; exit 1; }
+    worked=$(worked_secs "$BENCH_OUT/index.out")
     rate+=("$(awk -v n="$docs" -v s="$secs" 'BEGIN { printf "%.0f", n / s }')")
     working+=("$(awk -v n="$docs" -v s="$worked" 'BEGIN { printf "%.0f", n / s }')")
     rss+=("$(cat "$BENCH_OUT/rss")")

@@ -28,7 +28,7 @@ note() { echo "[bench 30-embedder] $*" >&2; }
 # JSON lines on stdin -> "median (min–max)" of a field.
 field() { python3 -c 'import json,sys; [print(json.loads(l)[sys.argv[1]]) for l in sys.stdin if l.strip()]' "$1"; }
 summary() { field chunks_per_s | median_min_max; }
-median_of() { field chunks_per_s | sort -g | awk '{v[NR]=$1} END {print (NR%2)?v[(NR+1)/2]:(v[NR/2]+v[NR/2+1])/2}'; }
+median_of() { field chunks_per_s | median; }
 
 # --- the bench venv: sentence-transformers + PyTorch (CPU), onnx + numpy, matplotlib
 if ! [ -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import sentence_transformers, torch, onnx, numpy, matplotlib' 2>/dev/null; then
@@ -81,9 +81,7 @@ for r in $(seq "$runs"); do
     line=$(grep -m1 '^indexed ' "$work/index-$r.txt") || { cat "$work/index-$r.txt" >&2; exit 1; }
     docs=$(sed -E 's/^indexed ([0-9]+) documents \(([0-9]+) chunks\).*/\1/' <<<"$line")
     ch=$(sed -E 's/^indexed ([0-9]+) documents \(([0-9]+) chunks\).*/\2/' <<<"$line")
-    # The indexer's own "worked" line: first message to last batch.
-    worked=$(sed -nE 's/^worked ([0-9.]+) s.*/\1/p' "$work/index-$r.txt")
-    [ -n "$worked" ] || { cat "$work/index-$r.txt" >&2; exit 1; }
+    worked=$(worked_secs "$work/index-$r.txt")
     echo "$docs $ch $(awk -v s="$start" -v e="$end" 'BEGIN {print e - s}') $(cat "$work/rss-$r.txt") $worked" >> "$work/indexer.txt"
     bench_cleanup
 done
@@ -103,9 +101,9 @@ raw=$(median_of < "$work/raw-int8.jsonl")
 idx_chunks_s=$(awk '{print $2 / $3}' "$work/indexer.txt" | median_min_max)
 idx_docs_s=$(awk '{print $1 / $3}' "$work/indexer.txt" | median_min_max)
 idx_rss=$(awk '{print $4}' "$work/indexer.txt" | median_min_max)
-idx_med=$(awk '{print $2 / $3}' "$work/indexer.txt" | sort -g | awk '{v[NR]=$1} END {print (NR%2)?v[(NR+1)/2]:(v[NR/2]+v[NR/2+1])/2}')
+idx_med=$(awk '{print $2 / $3}' "$work/indexer.txt" | median)
 idx_active_s=$(awk '{print $2 / $5}' "$work/indexer.txt" | median_min_max)
-idx_active_med=$(awk '{print $2 / $5}' "$work/indexer.txt" | sort -g | awk '{v[NR]=$1} END {print (NR%2)?v[(NR+1)/2]:(v[NR/2]+v[NR/2+1])/2}')
+idx_active_med=$(awk '{print $2 / $5}' "$work/indexer.txt" | median)
 torch_med=$(median_of < "$work/torch.jsonl")
 cos() { python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print("min %.4f, mean %.4f" % (d["min_cosine"], d["mean_cosine"]))' "$1"; }
 sweep_table=$(python3 - "$work/sweep-onnx.jsonl" "$work/sweep-torch.jsonl" <<'PY'

@@ -167,7 +167,6 @@ for run in $(seq "$BENCH_RUNS"); do
 done
 bench_python bench/kafka_tool.py delete "$KAFKA_BROKERS" "$sink_topic" "$sink_topic.dlq" >/dev/null 2>&1 || true
 
-median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 speed=$(awk -v a="$(printf '%s\n' "${t_rate[@]}" | median)" -v b="$(printf '%s\n' "${c_rate[@]}" | median)" 'BEGIN { printf "%.2f", a / b }')
 memory=$(awk -v a="$(printf '%s\n' "${t_rss[@]}" | median)" -v b="$(printf '%s\n' "${c_rss[@]}" | median)" 'BEGIN { printf "%.2f", a / b }')
 cat > "$fragment" <<MD
